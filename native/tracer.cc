@@ -1,0 +1,256 @@
+#include "tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/types.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "errors.h"
+#include "libbpf_log.h"
+#include "rsttrace.h"
+#include "rsttrace.skel.h"
+
+namespace {
+// Polling pauses this long after each delivery so that a storm is handed to
+// JavaScript in large batches rather than one wake-up per record.
+constexpr uint64_t kResumeDelayMs = 1;
+// One Buffer holds at most this much; the rest waits for the next turn of the loop.
+constexpr size_t kMaxBatchBytes = 4u << 20;
+// OnSample's "batch full" return value, told apart from libbpf's own errors.
+constexpr int kBatchFull = -ENOBUFS;
+
+void FreeHandle(uv_handle_t *handle) { delete handle; }
+
+template <typename T>
+void CloseHandle(T *&handle) {
+  if (!handle) return;
+  handle->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t *>(handle), FreeHandle);
+  handle = nullptr;
+}
+}  // namespace
+
+Napi::Function Tracer::Init(Napi::Env env) {
+  return DefineClass(env, "Tracer",
+                     {
+                         InstanceMethod<&Tracer::Start>("start"),
+                         InstanceMethod<&Tracer::Drain>("drain"),
+                         InstanceMethod<&Tracer::Stats>("stats"),
+                         InstanceMethod<&Tracer::Close>("close"),
+                     });
+}
+
+Tracer::Tracer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Tracer>(info), env_(info.Env()) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    RstError(env, "EINVAL", "new Tracer(config): config object expected").ThrowAsJavaScriptException();
+    return;
+  }
+  Napi::Object config = info[0].As<Napi::Object>();
+  Napi::Value ring = config.Get("ringBufferBytes");
+  if (!ring.IsNumber()) {
+    RstError(env, "EINVAL", "config.ringBufferBytes: number expected").ThrowAsJavaScriptException();
+    return;
+  }
+  if (!Open(env, ring.As<Napi::Number>().Uint32Value())) {
+    Teardown();
+    return;
+  }
+  napi_add_env_cleanup_hook(env, OnCleanup, this);
+  cleanup_hook_ = true;
+}
+
+Tracer::~Tracer() { Teardown(); }
+
+bool Tracer::Open(Napi::Env env, uint32_t ring_bytes) {
+  LibbpfLogClear();
+  skel_ = rsttrace_bpf__open();
+  if (!skel_) {
+    ErrnoError(env, "open BPF object", errno, LibbpfLogTail()).ThrowAsJavaScriptException();
+    return false;
+  }
+  int err = bpf_map__set_max_entries(skel_->maps.events, ring_bytes);
+  if (err) {
+    ErrnoError(env, "size ring buffer to " + std::to_string(ring_bytes) + " bytes", -err)
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  err = rsttrace_bpf__load(skel_);
+  if (err) {
+    ErrnoError(env, "load BPF programs", -err, LibbpfLogTail()).ThrowAsJavaScriptException();
+    return false;
+  }
+  // Attach one by one so that the error names the tracepoint that failed.
+  struct {
+    bpf_program *prog;
+    bpf_link **link;
+    const char *tracepoint;
+  } attachments[] = {
+      {skel_->progs.rst_send, &skel_->links.rst_send, "tcp_send_reset"},
+      {skel_->progs.rst_recv, &skel_->links.rst_recv, "tcp_receive_reset"},
+  };
+  for (auto &a : attachments) {
+    *a.link = bpf_program__attach(a.prog);
+    if (!*a.link) {
+      ErrnoError(env, std::string("attach ") + a.tracepoint, errno, LibbpfLogTail())
+          .ThrowAsJavaScriptException();
+      return false;
+    }
+  }
+  ring_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), OnSample, this, nullptr);
+  if (!ring_) {
+    ErrnoError(env, "open ring buffer", errno).ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+Napi::Value Tracer::Start(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!ring_) {
+    RstError(env, "ECLOSED", "start: tracer is closed").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (poll_) {
+    RstError(env, "EALREADY", "start: already started").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (info.Length() < 1 || !info[0].IsFunction()) {
+    RstError(env, "EINVAL", "start(onRecords): function expected").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  on_records_ = Napi::Persistent(info[0].As<Napi::Function>());
+
+  uv_loop_t *loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  poll_ = new uv_poll_t;
+  resume_timer_ = new uv_timer_t;
+  int err = uv_poll_init(loop, poll_, ring_buffer__epoll_fd(ring_));
+  if (err == 0) err = uv_timer_init(loop, resume_timer_);
+  if (err == 0) {
+    poll_->data = this;
+    resume_timer_->data = this;
+    err = uv_poll_start(poll_, UV_READABLE, OnReadable);
+  }
+  if (err) {
+    RstError(env, "EUV", std::string("poll ring buffer: ") + uv_strerror(err))
+        .ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+int Tracer::OnSample(void *ctx, void *data, size_t size) {
+  auto *self = static_cast<Tracer *>(ctx);
+  const auto *bytes = static_cast<const uint8_t *>(data);
+  self->batch_.insert(self->batch_.end(), bytes, bytes + size);
+  return self->batch_.size() >= kMaxBatchBytes ? kBatchFull : 0;
+}
+
+bool Tracer::ConsumeBatch() {
+  batch_.clear();
+  int n = ring_buffer__consume(ring_);
+  return n == kBatchFull;
+}
+
+void Tracer::Deliver() {
+  if (batch_.empty()) return;
+  Napi::HandleScope scope(env_);
+  delivered_ += batch_.size() / sizeof(struct rst_event);
+  Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::Copy(env_, batch_.data(), batch_.size());
+  batch_.clear();
+  on_records_.MakeCallback(env_.Global(), {buf});
+  if (env_.IsExceptionPending()) {
+    // A throw in the JS handler is a bug: surface it as an uncaught exception.
+    Napi::Error err = env_.GetAndClearPendingException();
+    napi_fatal_exception(env_, err.Value());
+  }
+}
+
+void Tracer::OnReadable(uv_poll_t *handle, int status, int events) {
+  auto *self = static_cast<Tracer *>(handle->data);
+  if (!self || !self->ring_) return;
+  bool more = self->ConsumeBatch();
+  self->Deliver();
+  // The handler may have closed the tracer.
+  if (!self->poll_) return;
+  uv_poll_stop(self->poll_);
+  uv_timer_start(self->resume_timer_, OnResume, more ? 0 : kResumeDelayMs, 0);
+}
+
+void Tracer::OnResume(uv_timer_t *handle) {
+  auto *self = static_cast<Tracer *>(handle->data);
+  if (!self || !self->poll_) return;
+  uv_poll_start(self->poll_, UV_READABLE, OnReadable);
+}
+
+Napi::Value Tracer::Drain(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!ring_ || on_records_.IsEmpty()) return Napi::Number::New(env, 0);
+  uint64_t before = delivered_;
+  bool more;
+  do {
+    more = ConsumeBatch();
+    Deliver();
+  } while (more && ring_);
+  return Napi::Number::New(env, static_cast<double>(delivered_ - before));
+}
+
+Napi::Value Tracer::Stats(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Object stats = Napi::Object::New(env);
+  uint64_t events = 0, drops = 0, misses = 0;
+  if (skel_) {
+    int ncpu = libbpf_num_possible_cpus();
+    std::vector<struct rst_counters> per_cpu(ncpu > 0 ? ncpu : 1);
+    __u32 key = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.counters), &key, per_cpu.data()) == 0) {
+      for (const auto &c : per_cpu) {
+        events += c.events;
+        drops += c.ringbuf_drops;
+      }
+    }
+    // A program that fires while the same program runs on this CPU is skipped
+    // by the kernel and counted here: also a lost event.
+    for (bpf_program *prog : {skel_->progs.rst_send, skel_->progs.rst_recv}) {
+      struct bpf_prog_info pinfo;
+      memset(&pinfo, 0, sizeof(pinfo));
+      __u32 len = sizeof(pinfo);
+      if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &pinfo, &len) == 0)
+        misses += pinfo.recursion_misses;
+    }
+  }
+  stats.Set("submitted", Napi::Number::New(env, static_cast<double>(events)));
+  stats.Set("delivered", Napi::Number::New(env, static_cast<double>(delivered_)));
+  stats.Set("ringbufDrops", Napi::Number::New(env, static_cast<double>(drops)));
+  stats.Set("recursionMisses", Napi::Number::New(env, static_cast<double>(misses)));
+  return stats;
+}
+
+Napi::Value Tracer::Close(const Napi::CallbackInfo &info) {
+  Teardown();
+  return info.Env().Undefined();
+}
+
+void Tracer::Teardown() {
+  CloseHandle(poll_);
+  CloseHandle(resume_timer_);
+  if (ring_) {
+    ring_buffer__free(ring_);
+    ring_ = nullptr;
+  }
+  if (skel_) {
+    rsttrace_bpf__destroy(skel_);  // detaches links, closes programs and maps
+    skel_ = nullptr;
+  }
+  if (!on_records_.IsEmpty()) on_records_.Reset();
+  if (cleanup_hook_) {
+    napi_remove_env_cleanup_hook(env_, OnCleanup, this);
+    cleanup_hook_ = false;
+  }
+}
+
+void Tracer::OnCleanup(void *self) { static_cast<Tracer *>(self)->Teardown(); }

@@ -1,0 +1,45 @@
+// Tracer: owns the loaded BPF skeleton and delivers its ring buffer's records
+// to JavaScript on the Node event loop, one Buffer per wake-up.
+#pragma once
+#include <napi.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <vector>
+
+struct rsttrace_bpf;
+struct ring_buffer;
+
+class Tracer : public Napi::ObjectWrap<Tracer> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit Tracer(const Napi::CallbackInfo &info);  // new Tracer({ ringBufferBytes })
+  ~Tracer() override;
+
+ private:
+  Napi::Value Start(const Napi::CallbackInfo &info);  // start(onRecords(buffer))
+  Napi::Value Drain(const Napi::CallbackInfo &info);  // deliver what is in the ring now
+  Napi::Value Stats(const Napi::CallbackInfo &info);
+  Napi::Value Close(const Napi::CallbackInfo &info);
+
+  bool Open(Napi::Env env, uint32_t ring_bytes);
+  void Teardown();
+  // Consumes up to one batch from the ring; true when the batch cap stopped it.
+  bool ConsumeBatch();
+  void Deliver();
+
+  static int OnSample(void *ctx, void *data, size_t size);
+  static void OnReadable(uv_poll_t *handle, int status, int events);
+  static void OnResume(uv_timer_t *handle);
+  static void OnCleanup(void *self);
+
+  Napi::Env env_;
+  rsttrace_bpf *skel_ = nullptr;
+  ring_buffer *ring_ = nullptr;
+  uv_poll_t *poll_ = nullptr;
+  uv_timer_t *resume_timer_ = nullptr;
+  Napi::FunctionReference on_records_;
+  std::vector<uint8_t> batch_;
+  uint64_t delivered_ = 0;
+  bool cleanup_hook_ = false;
+};

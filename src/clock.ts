@@ -1,0 +1,32 @@
+/**
+ * bpf_ktime_get_ns() is CLOCK_MONOTONIC, as is process.hrtime. The offset to
+ * the wall clock is taken once at start: a reset's wall time is then its
+ * monotonic time plus that offset, immune to later clock steps in the order
+ * of events.
+ */
+export interface Clock {
+  /** wall-clock ns since the epoch for a monotonic ns value */
+  wallNs(monoNs: number): bigint;
+}
+
+export function systemClock(): Clock {
+  const monoNow = process.hrtime.bigint();
+  const wallNow = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+  const offset = wallNow - monoNow;
+  return { wallNs: (monoNs) => BigInt(Math.round(monoNs)) + offset };
+}
+
+/** ISO-8601 in UTC with nanoseconds: 2026-11-21T07:58:00.123456789Z */
+export function isoNs(wallNs: bigint): string {
+  const ms = Number(wallNs / 1_000_000n);
+  const frac = (wallNs % 1_000_000_000n).toString().padStart(9, '0');
+  return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
+}
+
+/** Local wall time with microseconds, as bcc tools print it: 07:58:00.123456 */
+export function localTimeUs(wallNs: bigint): string {
+  const d = new Date(Number(wallNs / 1_000_000n));
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  const us = Number((wallNs / 1000n) % 1_000_000n);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(us, 6)}`;
+}

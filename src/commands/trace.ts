@@ -1,0 +1,148 @@
+/**
+ * The default command: attach, print one line per reset until stopped (signal,
+ * --duration, --count, or the reader of stdout going away), then a summary.
+ */
+import { writeFileSync } from 'node:fs';
+import { systemClock } from '../clock.js';
+import { createDecoder } from '../decode.js';
+import { enrich } from '../event.js';
+import { errnoCode, UserError } from '../errors.js';
+import { kernelNames } from '../kernel.js';
+import { loadAddon, type NativeTracer, type TracerStats } from '../native.js';
+import { formatJsonLine, SCHEMA_VERSION } from '../output/jsonl.js';
+import { fdSink, fileSink, type Sink } from '../output/sink.js';
+import { formatTextLine, TEXT_HEADER } from '../output/text.js';
+import { checkBtf, checkPrivileges, checkTracepoints } from '../preflight.js';
+
+export interface TraceOptions {
+  output: 'text' | 'jsonl';
+  write?: string;
+  force: boolean;
+  quiet: boolean;
+  durationSec?: number;
+  count?: number;
+  ringMiB: number;
+  /** written once the programs are attached (for tests and scripts) */
+  readyFile?: string;
+}
+
+export interface TraceIo {
+  stdoutFd: number;
+  stderr: (line: string) => void;
+}
+
+const LOSS_CHECK_MS = 1000;
+
+function lost(s: TracerStats): number {
+  return s.ringbufDrops + s.recursionMisses;
+}
+
+function openTracer(create: () => NativeTracer): NativeTracer {
+  try {
+    return create();
+  } catch (err) {
+    const code = errnoCode(err) ?? 'EUNKNOWN';
+    const first = (err as Error).message.split('\n')[0];
+    if (code === 'EPERM' || code === 'EACCES') {
+      throw new UserError(
+        `${first}: the kernel refused to load BPF programs; run as root, and check kernel lockdown (/sys/kernel/security/lockdown) and kernel.unprivileged_bpf_disabled`,
+        code,
+      );
+    }
+    throw new UserError(`cannot start tracing: ${(err as Error).message}`, code);
+  }
+}
+
+export async function runTrace(opts: TraceOptions, io: TraceIo): Promise<number> {
+  checkPrivileges();
+  checkBtf();
+  const addon = loadAddon();
+  const info = addon.kernelInfo();
+  checkTracepoints(info);
+  const names = kernelNames(info);
+  const decoder = createDecoder(addon.layout);
+
+  let readerGone = false;
+  const sinks: { sink: Sink; format: (e: ReturnType<typeof enrich>) => string }[] = [];
+  if (!opts.quiet) {
+    const format = opts.output === 'jsonl' ? formatJsonLine : formatTextLine;
+    sinks.push({ sink: fdSink(io.stdoutFd, () => ((readerGone = true), stop())), format });
+  }
+  const file = opts.write ? fileSink(opts.write, opts.force) : undefined;
+  if (file) sinks.push({ sink: file, format: formatJsonLine });
+
+  let tracer: NativeTracer;
+  try {
+    tracer = openTracer(() => new addon.Tracer({ ringBufferBytes: opts.ringMiB << 20 }));
+  } catch (err) {
+    file?.abandon();
+    throw err;
+  }
+  const clock = systemClock();
+  const startNs = process.hrtime.bigint();
+
+  let events = 0;
+  let sent = 0;
+  let lostReported = 0;
+  let stopping = false;
+  let resolveDone: (code: number) => void;
+  const done = new Promise<number>((r) => (resolveDone = r));
+
+  const reportLoss = (stats: TracerStats) => {
+    const total = lost(stats);
+    if (total <= lostReported) return;
+    const delta = total - lostReported;
+    lostReported = total;
+    io.stderr(`rsttrace: warning: ${delta} reset events lost (${total} in all): the ring buffer was full; try a larger --ring-buffer`);
+    const record = JSON.stringify({ type: 'lost', schema_version: SCHEMA_VERSION, time: new Date().toISOString(), lost: delta, lost_total: total });
+    for (const { sink, format } of sinks) if (format === formatJsonLine) sink.write(record + '\n');
+  };
+
+  const onBatch = (batch: Buffer) => {
+    const n = decoder.count(batch);
+    const chunks = sinks.map(() => [] as string[]);
+    for (let i = 0; i < n; i++) {
+      if (opts.count !== undefined && events >= opts.count) break;
+      const e = enrich(decoder.decode(batch, i), ++events, names, clock);
+      if (e.direction === 'send') sent++;
+      sinks.forEach(({ format }, k) => chunks[k]!.push(format(e)));
+    }
+    sinks.forEach(({ sink }, k) => {
+      if (chunks[k]!.length) sink.write(chunks[k]!.join('\n') + '\n');
+    });
+    if (opts.count !== undefined && events >= opts.count) stop();
+  };
+
+  const lossTimer = setInterval(() => reportLoss(tracer.stats()), LOSS_CHECK_MS);
+  const durationTimer = opts.durationSec ? setTimeout(() => stop(), opts.durationSec * 1000) : undefined;
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const onSignal = () => stop();
+  for (const s of signals) process.on(s, onSignal);
+
+  function stop() {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(lossTimer);
+    if (durationTimer) clearTimeout(durationTimer);
+    for (const s of signals) process.off(s, onSignal);
+    // What the kernel already wrote is still ours to print.
+    if (!readerGone) tracer.drain();
+    const stats = tracer.stats();
+    tracer.close();
+    if (!readerGone) reportLoss(stats);
+    for (const { sink } of sinks) sink.close();
+    if (!readerGone) {
+      const secs = Number(process.hrtime.bigint() - startNs) / 1e9;
+      io.stderr(
+        `rsttrace: ${events} resets (${sent} sent, ${events - sent} received) in ${secs.toFixed(1)} s, ${lost(stats)} lost`,
+      );
+    }
+    resolveDone(0);
+  }
+
+  if (opts.output === 'text' && !opts.quiet) sinks[0]!.sink.write(TEXT_HEADER + '\n');
+  tracer.start(onBatch);
+  io.stderr(`rsttrace: tracing TCP resets (schema ${SCHEMA_VERSION}); Ctrl-C to end`);
+  if (opts.readyFile) writeFileSync(opts.readyFile, `${process.pid}\n`);
+  return done;
+}

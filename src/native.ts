@@ -1,0 +1,78 @@
+/**
+ * The native addon (native/, built by cmake-js into build/Release) and the
+ * types of what it exports.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { UserError } from './errors.js';
+
+export interface FieldLayout {
+  offset: number;
+  size: number;
+}
+
+/** Offsets of struct rst_event (bpf/rsttrace.h), as compiled. */
+export interface RecordLayout {
+  recordSize: number;
+  fields: Record<string, FieldLayout>;
+  constants: Record<string, number>;
+}
+
+export interface KernelInfo {
+  /** enum sk_rst_reason value -> name without the SK_RST_REASON_ prefix */
+  reasons: Record<number, string>;
+  /** TCP state value -> name without the TCP_ prefix */
+  states: Record<number, string>;
+  tracepoints: Record<string, boolean>;
+}
+
+export interface TracerStats {
+  submitted: number;
+  delivered: number;
+  ringbufDrops: number;
+  recursionMisses: number;
+}
+
+export interface TracerConfig {
+  ringBufferBytes: number;
+}
+
+export interface NativeTracer {
+  start(onRecords: (batch: Buffer) => void): void;
+  drain(): number;
+  stats(): TracerStats;
+  close(): void;
+}
+
+export interface Addon {
+  Tracer: new (config: TracerConfig) => NativeTracer;
+  layout: RecordLayout;
+  kernelInfo(): KernelInfo;
+}
+
+export const addonPath = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'build',
+  'Release',
+  'rsttrace.node',
+);
+
+let cached: Addon | undefined;
+
+export function loadAddon(): Addon {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  try {
+    cached = require(addonPath) as Addon;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_DLOPEN_FAILED') {
+      const why = code === 'MODULE_NOT_FOUND' ? `${addonPath} is missing` : (err as Error).message.split('\n')[0];
+      throw new UserError(`native addon not loadable: ${why}; run \`make build\``, 'ENOADDON');
+    }
+    throw err;
+  }
+  return cached;
+}

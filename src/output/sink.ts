@@ -1,0 +1,85 @@
+/**
+ * Where lines go: stdout or a file. Writes are synchronous and batched (one
+ * write per delivery), so nothing is lost when rsttrace stops.
+ */
+import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { UserError } from '../errors.js';
+
+export interface Sink {
+  write(chunk: string): void;
+  close(): void;
+  /** remove what was created, for a run that failed before tracing started */
+  abandon(): void;
+}
+
+/** Lines to a file descriptor we do not own (stdout). EPIPE ends the run quietly. */
+export function fdSink(fd: number, onClosedByReader: () => void): Sink {
+  let broken = false;
+  return {
+    write(chunk) {
+      if (broken || chunk.length === 0) return;
+      try {
+        writeSync(fd, chunk);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
+          broken = true;
+          onClosedByReader();
+          return;
+        }
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+          // a non-blocking pipe is full: wait for the reader rather than drop
+          writeAllBlocking(fd, chunk);
+          return;
+        }
+        throw err;
+      }
+    },
+    close() {},
+    abandon() {},
+  };
+}
+
+function writeAllBlocking(fd: number, chunk: string): void {
+  let buf = Buffer.from(chunk);
+  while (buf.length > 0) {
+    try {
+      const n = writeSync(fd, buf);
+      buf = buf.subarray(n);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
+
+/**
+ * A new file, mode 0600 (it holds command lines and addresses), never through
+ * a symlink, and never over an existing file unless `force`.
+ */
+export function fileSink(path: string, force: boolean): Sink {
+  const flags =
+    constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (force ? constants.O_TRUNC : constants.O_EXCL);
+  let fd: number;
+  try {
+    fd = openSync(path, flags, 0o600);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EEXIST') throw new UserError(`${path} already exists; choose another file or pass --force to overwrite it`, 'EEXIST');
+    if (e.code === 'ELOOP') throw new UserError(`${path} is a symbolic link; rsttrace does not write through links`, 'ELOOP');
+    throw new UserError(`cannot create ${path}: ${e.message.replace(/^[A-Z]+: /, '')}`, e.code ?? 'EIO');
+  }
+  let open = true;
+  return {
+    write(chunk) {
+      if (chunk.length > 0) writeSync(fd, chunk);
+    },
+    close() {
+      if (open) closeSync(fd);
+      open = false;
+    },
+    abandon() {
+      this.close();
+      unlinkSync(path);
+    },
+  };
+}
