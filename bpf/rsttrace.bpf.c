@@ -15,6 +15,9 @@
 
 #define AF_INET 2
 #define AF_INET6 10
+/* include/net/tcp_states.h: the mini sockets that are not inet_sock */
+#define TCP_TIME_WAIT_STATE 6
+#define TCP_NEW_SYN_RECV_STATE 12
 /* sk_buff header offsets are ~0 while unset */
 #define SKB_OFFSET_UNSET ((__u16)~0U)
 
@@ -73,7 +76,12 @@ static __always_inline void fill_sock(struct rst_event *e, const struct sock *sk
 	e->sock_cookie = bpf_get_socket_cookie((void *)sk);
 	e->netns_ino = BPF_CORE_READ(skc, skc_net.net, ns.inum);
 	e->family = BPF_CORE_READ(skc, skc_family);
-	e->lport = BPF_CORE_READ(skc, skc_num);
+	/* A full socket's port is inet_sport: close() and disconnect release
+	 * the bound port (skc_num = 0) before the active reset goes out. */
+	if (e->state == TCP_TIME_WAIT_STATE || e->state == TCP_NEW_SYN_RECV_STATE)
+		e->lport = BPF_CORE_READ(skc, skc_num);
+	else
+		e->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	e->rport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
 	if (e->family == AF_INET6) {
 		bpf_core_read(e->laddr, 16, &skc->skc_v6_rcv_saddr);

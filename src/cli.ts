@@ -19,6 +19,7 @@ export async function main(argv: string[], io = { stdoutFd: 1, stderr: (l: strin
   let exitCode = 0;
   const parser = yargs(argv)
     .scriptName('rsttrace')
+    .parserConfiguration({ 'camel-case-expansion': false })
     .usage('$0 [options]\n\nTraces every TCP reset this host sends or receives and says why.')
     .command(
       '$0',

@@ -12,6 +12,26 @@ export interface Sink {
   abandon(): void;
 }
 
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Every byte of `chunk`, or an exception. A pipe may take part of a write,
+ * or (non-blocking, as stdout can be) none of it: wait for the reader rather
+ * than drop the rest.
+ */
+export function writeAll(fd: number, chunk: string): void {
+  const buf = Buffer.from(chunk);
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += writeSync(fd, buf, off, buf.length - off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(sleeper, 0, 0, 1);
+    }
+  }
+}
+
 /** Lines to a file descriptor we do not own (stdout). EPIPE ends the run quietly. */
 export function fdSink(fd: number, onClosedByReader: () => void): Sink {
   let broken = false;
@@ -19,37 +39,16 @@ export function fdSink(fd: number, onClosedByReader: () => void): Sink {
     write(chunk) {
       if (broken || chunk.length === 0) return;
       try {
-        writeSync(fd, chunk);
+        writeAll(fd, chunk);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
-          broken = true;
-          onClosedByReader();
-          return;
-        }
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
-          // a non-blocking pipe is full: wait for the reader rather than drop
-          writeAllBlocking(fd, chunk);
-          return;
-        }
-        throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+        broken = true;
+        onClosedByReader();
       }
     },
     close() {},
     abandon() {},
   };
-}
-
-function writeAllBlocking(fd: number, chunk: string): void {
-  let buf = Buffer.from(chunk);
-  while (buf.length > 0) {
-    try {
-      const n = writeSync(fd, buf);
-      buf = buf.subarray(n);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-    }
-  }
 }
 
 /**
@@ -71,7 +70,7 @@ export function fileSink(path: string, force: boolean): Sink {
   let open = true;
   return {
     write(chunk) {
-      if (chunk.length > 0) writeSync(fd, chunk);
+      if (chunk.length > 0) writeAll(fd, chunk);
     },
     close() {
       if (open) closeSync(fd);

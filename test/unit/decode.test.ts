@@ -1,0 +1,156 @@
+/**
+ * Records built byte by byte at the offsets the addon exports (the compiled
+ * bpf/rsttrace.h), then decoded: the decoder and the header agree.
+ */
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createDecoder } from '../../src/decode.js';
+import { enrich } from '../../src/event.js';
+import { kernelNames } from '../../src/kernel.js';
+import { addonPath, loadAddon, type RecordLayout } from '../../src/native.js';
+
+const skip = existsSync(addonPath) ? null : `native addon not built (${addonPath}); run make build`;
+if (skip) console.warn(`SKIPPED unit/decode: ${skip}`);
+
+function writer(layout: RecordLayout, buf: Buffer, index: number) {
+  const base = index * layout.recordSize;
+  return (name: string, value: number | bigint | Uint8Array | string) => {
+    const f = layout.fields[name]!;
+    const at = base + f.offset;
+    if (value instanceof Uint8Array) buf.set(value, at);
+    else if (typeof value === 'string') buf.write(value, at, f.size, 'latin1');
+    else if (f.size === 8) buf.writeBigUInt64LE(BigInt(value), at);
+    else if (f.size === 4) buf.writeUInt32LE(Number(value) >>> 0, at);
+    else if (f.size === 2) buf.writeUInt16LE(Number(value), at);
+    else buf.writeUInt8(Number(value), at);
+  };
+}
+
+describe.skipIf(skip)('decoding records from the exported layout', () => {
+  const { layout } = skip ? ({} as { layout: RecordLayout }) : loadAddon();
+  const C = (n: string) => layout.constants[n]!;
+
+  it('exports every field at an in-bounds, non-overlapping offset', () => {
+    const spans = Object.values(layout.fields).sort((a, b) => a.offset - b.offset);
+    for (let i = 1; i < spans.length; i++) {
+      expect(spans[i]!.offset).toBeGreaterThanOrEqual(spans[i - 1]!.offset + spans[i - 1]!.size);
+    }
+    const last = spans[spans.length - 1]!;
+    expect(last.offset + last.size).toBe(layout.recordSize);
+    expect(layout.recordSize % 8).toBe(0);
+  });
+
+  it('decodes a passive IPv4 send with a segment, and an active IPv6 recv, from one batch', () => {
+    const buf = Buffer.alloc(layout.recordSize * 2);
+    const a = writer(layout, buf, 0);
+    a('ts_ns', 123_456_789_012n);
+    a('netns_ino', 4026531833);
+    a('cpu', 1);
+    a('pid', 4711);
+    a('tid', 4712);
+    a('reason', 1);
+    a('family', 2);
+    a('lport', 9);
+    a('rport', 51234);
+    a('direction', C('RST_DIR_SEND'));
+    a('flags', C('RST_F_SEGMENT') | C('RST_F_REASON'));
+    a('seg_tcp_flags', 0x02);
+    a('seg_window', 65495);
+    a('seg_seq', 0xdeadbeef);
+    a('seg_ack', 0);
+    a('seg_payload_bytes', 0);
+    a('laddr', Uint8Array.from([127, 0, 0, 1]));
+    a('raddr', Uint8Array.from([10, 0, 0, 2]));
+    a('comm', 'curl');
+    a('kstack_bytes', 16);
+    const kstack = layout.fields.kstack!.offset;
+    buf.writeBigUInt64LE(0xffffffff81000010n, kstack);
+    buf.writeBigUInt64LE(0xffffffff81000020n, kstack + 8);
+
+    const b = writer(layout, buf, 1);
+    const mapped = new Uint8Array(16);
+    mapped.set([0xff, 0xff, 192, 0, 2, 1], 10);
+    const v6 = new Uint8Array(16);
+    v6.set([0x20, 0x01, 0x0d, 0xb8], 0);
+    v6[15] = 1;
+    b('direction', C('RST_DIR_RECV'));
+    b('flags', C('RST_F_SOCK'));
+    b('state', 1);
+    b('sock_cookie', 2n ** 40n + 5n);
+    b('family', 10);
+    b('lport', 443);
+    b('rport', 60000);
+    b('laddr', v6);
+    b('raddr', v6);
+    b('comm', 'exactly16bytes!!');
+    b('kstack_bytes', -14);
+
+    const d = createDecoder(layout);
+    expect(d.count(buf)).toBe(2);
+    const first = d.decode(buf, 0);
+    expect(first).toEqual({
+      monoNs: 123_456_789_012,
+      sockCookie: 0,
+      netnsIno: 4026531833,
+      cpu: 1,
+      pid: 4711,
+      tid: 4712,
+      reason: 1,
+      family: 2,
+      lport: 9,
+      rport: 51234,
+      direction: 'send',
+      state: null,
+      laddr: expect.any(Uint8Array),
+      raddr: expect.any(Uint8Array),
+      comm: 'curl',
+      segment: { tcpFlags: 2, seq: 0xdeadbeef, ack: 0, window: 65495, payloadBytes: 0 },
+      kstack: [0xffffffff81000010n, 0xffffffff81000020n],
+    });
+    const second = d.decode(buf, 1);
+    expect(second).toMatchObject({
+      direction: 'recv',
+      state: 1,
+      reason: null,
+      sockCookie: 2 ** 40 + 5,
+      comm: 'exactly16bytes!!',
+      segment: null,
+      kstack: [],
+    });
+
+    const names = kernelNames({ reasons: { 1: 'NO_SOCKET' }, states: { 1: 'ESTABLISHED' } });
+    const clock = { wallNs: (mono: number) => BigInt(mono) + 1_700_000_000_000_000_000n };
+    expect(enrich(first, 1, names, clock)).toMatchObject({
+      id: 1,
+      family: 'ipv4',
+      laddr: '127.0.0.1',
+      raddr: '10.0.0.2',
+      reason: 'NO_SOCKET',
+      reason_code: 1,
+      state: null,
+      sock_cookie: null,
+      wall_ns: 1_700_000_123_456_789_012n,
+      segment: { flags: ['SYN'], seq: 0xdeadbeef, window: 65495, payload_bytes: 0 },
+    });
+    expect(enrich(second, 2, names, clock)).toMatchObject({ family: 'ipv6', laddr: '2001:db8::1', state: 'ESTABLISHED' });
+  });
+
+  it('refuses a batch that is not a whole number of records', () => {
+    const d = createDecoder(layout);
+    expect(() => d.count(Buffer.alloc(layout.recordSize + 3))).toThrow(/not a whole number/);
+  });
+
+  it('names reasons and states from this kernel’s BTF', () => {
+    const info = loadAddon().kernelInfo();
+    const names = kernelNames(info);
+    // spelled as the kernel spells them; numbering is the kernel's own
+    expect(names.reason(names.reasonValue('no_socket')!)).toBe('NO_SOCKET');
+    expect(Object.values(info.reasons)).toEqual(
+      expect.arrayContaining(['NO_SOCKET', 'TCP_ABORT_ON_CLOSE', 'TCP_STATE', 'TCP_KEEPALIVE_TIMEOUT']),
+    );
+    expect(info.states[1]).toBe('ESTABLISHED');
+    expect(info.states[7]).toBe('CLOSE');
+    expect(names.reason(9999)).toBe('REASON_9999');
+    expect(info.tracepoints).toEqual({ tcp_send_reset: true, tcp_receive_reset: true });
+  });
+});
