@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One record per TCP reset, sent or received, into a ring buffer.
+ * One record per TCP reset, sent or received, and per syscall that then fails
+ * with a reset's errno, into a ring buffer.
  *
- * tp_btf gives the tracepoints' typed arguments (sk, skb, reason) rather than
- * the formatted tracepoint record, so the same code reads the socket, the
- * provoking segment and the reason. Everything is read through CO-RE.
+ * Who owns a socket cannot be read from `current` when the reset is made: in
+ * softirq that is the peer or the idle task, in a timer whatever ran. So the
+ * owner is remembered where it is certain, at the syscalls a process makes on
+ * its own socket (connect, send and receive, accept, shutdown, close), in an
+ * LRU map keyed by the socket; when the socket is destroyed what is known
+ * moves to a map keyed by its 4-tuple, for the TIME_WAIT socket and the
+ * no-socket resets that come after.
+ *
+ * tp_btf gives the tracepoints' typed arguments; everything is read through CO-RE.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -12,16 +19,40 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "rsttrace.h"
+#include "core_fixes.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
-/* include/net/tcp_states.h: the mini sockets that are not inet_sock */
+#define IPPROTO_TCP 6
+#define SOCK_STREAM 1
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define PF_KTHREAD 0x00200000
+#define SOL_SOCKET 1
+#define SO_ERROR 4
+/* include/net/tcp_states.h */
+#define TCP_SYN_SENT 2
 #define TCP_TIME_WAIT_STATE 6
 #define TCP_NEW_SYN_RECV_STATE 12
 /* sk_buff header offsets are ~0 while unset */
 #define SKB_OFFSET_UNSET ((__u16)~0U)
+/* errnos a reset makes a syscall fail with */
+#define EPIPE 32
+#define ECONNABORTED 103
+#define ECONNRESET 104
+#define ETIMEDOUT 110
+#define ECONNREFUSED 111
+/* don't rewrite an owner entry more often than this for the same thread */
+#define OWNER_REFRESH_NS 100000000ULL
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* Syscall numbers of this architecture, set by the loader from its headers. */
+const volatile __s32 nr_close = -1;
+const volatile __s32 nr_shutdown = -1;
+const volatile __s32 nr_accept = -1;
+const volatile __s32 nr_accept4 = -1;
+const volatile __s32 nr_getsockopt = -1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -34,6 +65,332 @@ struct {
 	__type(key, __u32);
 	__type(value, struct rst_counters);
 } counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* struct sock address */
+	__type(value, struct rst_sock_info);
+} sockets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct rst_tuple);
+	__type(value, struct rst_sock_info);
+} closed SEC(".maps");
+
+/* A zeroed value to insert from: too large for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rst_sock_info);
+} scratch SEC(".maps");
+
+/* ---- context of current ---------------------------------------------------- */
+
+static __always_inline __s32 current_syscall_nr(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+#if defined(__TARGET_ARCH_x86)
+	return BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	return BPF_CORE_READ((struct user_pt_regs *)regs, regs[8]);
+#else
+	return -1;
+#endif
+}
+
+static __always_inline bool current_is_kthread(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return BPF_CORE_READ(task, flags) & PF_KTHREAD;
+}
+
+static __always_inline void owner_from_current(struct rst_owner *o, __u64 now)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	o->pid = id >> 32;
+	o->tid = (__u32)id;
+	o->uid = (__u32)bpf_get_current_uid_gid();
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	o->seen_ns = now;
+	o->syscall_nr = current_syscall_nr();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
+/* ---- socket identity -------------------------------------------------------- */
+
+static __always_inline bool is_full_sock(__u8 state)
+{
+	return state != TCP_TIME_WAIT_STATE && state != TCP_NEW_SYN_RECV_STATE;
+}
+
+static __always_inline void read_addrs(const struct sock_common *skc, __u16 family,
+				       __u8 *laddr, __u8 *raddr)
+{
+	if (family == AF_INET6) {
+		bpf_core_read(laddr, 16, &skc->skc_v6_rcv_saddr);
+		bpf_core_read(raddr, 16, &skc->skc_v6_daddr);
+	} else {
+		bpf_core_read(laddr, 4, &skc->skc_rcv_saddr);
+		bpf_core_read(raddr, 4, &skc->skc_daddr);
+	}
+}
+
+/* A full socket's port is inet_sport: close() and disconnect release the
+ * bound port (skc_num = 0) before the active reset goes out. */
+static __always_inline __u16 local_port(const struct sock *sk, __u8 state)
+{
+	if (!is_full_sock(state))
+		return BPF_CORE_READ(sk, __sk_common.skc_num);
+	return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+}
+
+static __always_inline bool is_v4_mapped(const __u8 *a)
+{
+	__u64 lo;
+	__u32 mid;
+
+	__builtin_memcpy(&lo, a, 8);
+	__builtin_memcpy(&mid, a + 8, 4);
+	return lo == 0 && mid == bpf_htonl(0x0000ffff);
+}
+
+/* One key per connection whatever the socket family: v4-mapped as IPv4. */
+static __always_inline void tuple_normalize(struct rst_tuple *t)
+{
+	if (t->family != AF_INET6 || !is_v4_mapped(t->laddr) || !is_v4_mapped(t->raddr))
+		return;
+	t->family = AF_INET;
+	__builtin_memcpy(t->laddr, t->laddr + 12, 4);
+	__builtin_memcpy(t->raddr, t->raddr + 12, 4);
+	__builtin_memset(t->laddr + 4, 0, 12);
+	__builtin_memset(t->raddr + 4, 0, 12);
+}
+
+static __always_inline void tuple_of_sock(struct rst_tuple *t, const struct sock *sk)
+{
+	const struct sock_common *skc = &sk->__sk_common;
+	__u8 state = BPF_CORE_READ(skc, skc_state);
+
+	__builtin_memset(t, 0, sizeof(*t));
+	t->netns_ino = BPF_CORE_READ(skc, skc_net.net, ns.inum);
+	t->family = BPF_CORE_READ(skc, skc_family);
+	t->lport = local_port(sk, state);
+	t->rport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
+	read_addrs(skc, t->family, t->laddr, t->raddr);
+	tuple_normalize(t);
+}
+
+/* current's open file `fd`, or NULL. */
+static __always_inline struct file *file_of_fd(int fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
+/* The TCP socket behind a file, or NULL. */
+static __always_inline struct sock *tcp_sock_of_file(struct file *file)
+{
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
+	    BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
+		return NULL;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	return family == AF_INET || family == AF_INET6 ? sk : NULL;
+}
+
+static __always_inline struct sock *tcp_sock_of_fd(int fd)
+{
+	return tcp_sock_of_file(file_of_fd(fd));
+}
+
+/* ---- what is remembered of sockets ------------------------------------------- */
+
+static __always_inline struct rst_sock_info *sock_info(const struct sock *sk, bool create)
+{
+	__u64 key = (__u64)sk;
+	struct rst_sock_info *info = bpf_map_lookup_elem(&sockets, &key);
+	__u32 zero = 0;
+
+	if (info || !create)
+		return info;
+	info = bpf_map_lookup_elem(&scratch, &zero);
+	if (!info)
+		return NULL;
+	__builtin_memset(info, 0, sizeof(*info));
+	bpf_map_update_elem(&sockets, &key, info, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&sockets, &key);
+}
+
+/* current is making a syscall on sk: it owns it. */
+static __always_inline struct rst_sock_info *note_owner(const struct sock *sk)
+{
+	struct rst_sock_info *info = sock_info(sk, true);
+	__u64 now = bpf_ktime_get_ns();
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!info)
+		return NULL;
+	/* the hot path (send/recv): same thread, recently noted */
+	if (info->owner.tid == (__u32)id && info->owner.pid == id >> 32 &&
+	    now - info->owner.seen_ns < OWNER_REFRESH_NS)
+		return info;
+	owner_from_current(&info->owner, now);
+	return info;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(rst_own_send, struct sock *sk, int ret, int flags)
+{
+	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP)
+		note_owner(sk);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(rst_own_recv, struct sock *sk, int ret, int flags)
+{
+	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP)
+		note_owner(sk);
+	return 0;
+}
+
+/* close(fd) of a TCP socket: its owner, and, when this is the file's last
+ * reference (not a forked or dup'ed copy), the moment the socket is closed. */
+SEC("tp/syscalls/sys_enter_close")
+int rst_own_close(struct trace_event_raw_sys_enter *ctx)
+{
+	struct file *file = file_of_fd((int)ctx->args[0]);
+	struct sock *sk = tcp_sock_of_file(file);
+	struct rst_sock_info *info;
+
+	if (!sk)
+		return 0;
+	info = sock_info(sk, true);
+	if (!info)
+		return 0;
+	owner_from_current(&info->owner, bpf_ktime_get_ns());
+	if (file_last_reference(file))
+		info->owner.closed_ns = info->owner.seen_ns;
+	return 0;
+}
+
+static __always_inline bool is_reset_errno(long err)
+{
+	return err == EPIPE || err == ECONNRESET || err == ECONNREFUSED ||
+	       err == ECONNABORTED || err == ETIMEDOUT;
+}
+
+static void emit_errno(struct sock *sk, __s32 nr, __s32 err);
+
+/*
+ * At syscall exit: sockets returned by accept, shut down by shutdown, and any
+ * syscall on a TCP socket that failed with a reset's errno (also when the
+ * errno is read through getsockopt(SO_ERROR)). Runs for every syscall: the
+ * common case returns on the first comparisons.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(rst_sys_exit, struct pt_regs *regs, long ret)
+{
+	__s32 nr, err = 0;
+	struct sock *sk;
+
+	if (ret < 0) {
+		if (!is_reset_errno(-ret))
+			return 0;
+		err = -ret;
+	}
+	nr = current_syscall_nr();
+	if (err) {
+		sk = tcp_sock_of_fd(PT_REGS_PARM1_CORE_SYSCALL(regs));
+		if (sk) {
+			note_owner(sk);
+			emit_errno(sk, nr, err);
+		}
+		return 0;
+	}
+	if (nr == nr_accept || nr == nr_accept4) {
+		sk = tcp_sock_of_fd(ret);
+		if (sk)
+			note_owner(sk);
+	} else if (nr == nr_shutdown) {
+		sk = tcp_sock_of_fd(PT_REGS_PARM1_CORE_SYSCALL(regs));
+		if (sk)
+			note_owner(sk);
+	} else if (nr == nr_getsockopt && PT_REGS_PARM2_CORE_SYSCALL(regs) == SOL_SOCKET &&
+		   PT_REGS_PARM3_CORE_SYSCALL(regs) == SO_ERROR) {
+		int value = 0;
+
+		bpf_probe_read_user(&value, sizeof(value), (void *)PT_REGS_PARM4_CORE_SYSCALL(regs));
+		if (!is_reset_errno(value))
+			return 0;
+		sk = tcp_sock_of_fd(PT_REGS_PARM1_CORE_SYSCALL(regs));
+		if (sk)
+			emit_errno(sk, nr, value);
+	}
+	return 0;
+}
+
+/* Every state change, into the socket's history; connect() (-> SYN_SENT)
+ * runs in the owner's syscall. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	struct rst_sock_info *info;
+	__u32 i;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	info = newstate == TCP_SYN_SENT ? note_owner(sk) : sock_info(sk, true);
+	if (!info)
+		return 0;
+	i = info->history.count % RST_HISTORY_LEN;
+	info->history.ts_ns[i] = bpf_ktime_get_ns();
+	info->history.old_state[i] = oldstate;
+	info->history.new_state[i] = newstate;
+	info->history.count++;
+	return 0;
+}
+
+/* The socket is going away: what is known of it now belongs to its 4-tuple. */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(rst_destroy, struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct rst_sock_info *info = bpf_map_lookup_elem(&sockets, &key);
+	struct rst_tuple t;
+
+	if (!info)
+		return 0;
+	if (info->owner.pid) {
+		tuple_of_sock(&t, sk);
+		bpf_map_update_elem(&closed, &t, info, BPF_ANY);
+	}
+	bpf_map_delete_elem(&sockets, &key);
+	return 0;
+}
+
+/* ---- the records -------------------------------------------------------------- */
 
 static __always_inline struct rst_event *event_reserve(void)
 {
@@ -52,20 +409,46 @@ static __always_inline struct rst_event *event_reserve(void)
 	return e;
 }
 
-static __always_inline void fill_task(struct rst_event *e, void *ctx, __u8 direction)
+static __always_inline void fill_task(struct rst_event *e, __u8 kind)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
 	e->ts_ns = bpf_ktime_get_ns();
-	e->direction = direction;
+	e->kind = kind;
 	e->cpu = bpf_get_smp_processor_id();
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
+	e->syscall_nr = current_syscall_nr();
+	if (current_is_kthread())
+		e->flags |= RST_F_KTHREAD;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	e->kstack_bytes = bpf_get_stack(ctx, e->kstack, sizeof(e->kstack), 0);
 }
 
-/* State, cookie, namespace and the 4-tuple as the socket sees it. Works for
+/* Queues, linger and shutdown: what the application left in the socket. */
+static __always_inline void fill_fullsock(struct rst_event *e, const struct sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	__u32 write_seq = BPF_CORE_READ(tp, write_seq);
+	__u32 snd_nxt = BPF_CORE_READ(tp, snd_nxt);
+	__u32 snd_una = BPF_CORE_READ(tp, snd_una);
+	__u32 rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
+	__u32 copied_seq = BPF_CORE_READ(tp, copied_seq);
+	unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+
+	e->flags |= RST_F_FULLSOCK;
+	/* sequence space wraps: differences, not comparisons; a FIN counts one */
+	e->rcv_unread_bytes = rcv_nxt - copied_seq;
+	e->snd_unsent_bytes = write_seq - snd_nxt;
+	e->snd_unacked_bytes = snd_nxt - snd_una;
+	e->sk_shutdown = BPF_CORE_READ(sk, sk_shutdown);
+	e->sock_ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	if (flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_LINGER))) {
+		e->flags |= RST_F_LINGER;
+		e->linger_sec = BPF_CORE_READ(sk, sk_lingertime) / 1000; /* jiffies at HZ=1000 */
+	}
+}
+
+/* State, namespace, facts and the 4-tuple as the socket sees it. Works for
  * full, request and TIME_WAIT sockets alike: all start with sock_common. */
 static __always_inline void fill_sock(struct rst_event *e, const struct sock *sk)
 {
@@ -73,22 +456,47 @@ static __always_inline void fill_sock(struct rst_event *e, const struct sock *sk
 
 	e->flags |= RST_F_SOCK;
 	e->state = BPF_CORE_READ(skc, skc_state);
-	e->sock_cookie = bpf_get_socket_cookie((void *)sk);
 	e->netns_ino = BPF_CORE_READ(skc, skc_net.net, ns.inum);
 	e->family = BPF_CORE_READ(skc, skc_family);
-	/* A full socket's port is inet_sport: close() and disconnect release
-	 * the bound port (skc_num = 0) before the active reset goes out. */
-	if (e->state == TCP_TIME_WAIT_STATE || e->state == TCP_NEW_SYN_RECV_STATE)
-		e->lport = BPF_CORE_READ(skc, skc_num);
-	else
-		e->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	e->lport = local_port(sk, e->state);
 	e->rport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
-	if (e->family == AF_INET6) {
-		bpf_core_read(e->laddr, 16, &skc->skc_v6_rcv_saddr);
-		bpf_core_read(e->raddr, 16, &skc->skc_v6_daddr);
-	} else {
-		bpf_core_read(e->laddr, 4, &skc->skc_rcv_saddr);
-		bpf_core_read(e->raddr, 4, &skc->skc_daddr);
+	read_addrs(skc, e->family, e->laddr, e->raddr);
+	if (is_full_sock(e->state))
+		fill_fullsock(e, sk);
+}
+
+/* The socket's owner and history, or the last ones of its 4-tuple. */
+static __always_inline void fill_owner(struct rst_event *e, const struct sock *sk)
+{
+	struct rst_sock_info *info = NULL;
+	struct rst_tuple t;
+
+	if (sk) {
+		__u64 key = (__u64)sk;
+
+		info = bpf_map_lookup_elem(&sockets, &key);
+		if (info && info->owner.pid) {
+			e->owner_source = RST_OWNER_SOCKET;
+		} else {
+			info = NULL;
+		}
+	}
+	if (!info) {
+		__builtin_memset(&t, 0, sizeof(t));
+		t.netns_ino = e->netns_ino;
+		t.family = e->family;
+		t.lport = e->lport;
+		t.rport = e->rport;
+		__builtin_memcpy(t.laddr, e->laddr, 16);
+		__builtin_memcpy(t.raddr, e->raddr, 16);
+		tuple_normalize(&t);
+		info = bpf_map_lookup_elem(&closed, &t);
+		if (info)
+			e->owner_source = RST_OWNER_TUPLE;
+	}
+	if (info) {
+		e->owner = info->owner;
+		e->history = info->history;
 	}
 }
 
@@ -118,6 +526,8 @@ static __always_inline void fill_segment(struct rst_event *e, const struct sk_bu
 		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
 			return;
 		e->family = AF_INET;
+		__builtin_memset(e->laddr, 0, 16);
+		__builtin_memset(e->raddr, 0, 16);
 		__builtin_memcpy(e->laddr, &ip.daddr, 4);
 		__builtin_memcpy(e->raddr, &ip.saddr, 4);
 		ip_end = nh + bpf_ntohs(ip.tot_len);
@@ -155,13 +565,17 @@ int BPF_PROG(rst_send, const struct sock *sk, const struct sk_buff *skb,
 
 	if (!e)
 		return 0;
-	fill_task(e, ctx, RST_DIR_SEND);
+	fill_task(e, RST_KIND_SEND);
+	e->kstack_bytes = bpf_get_stack(ctx, e->kstack, sizeof(e->kstack), 0);
 	e->reason = reason;
 	e->flags |= RST_F_REASON;
-	if (sk)
+	if (sk) {
 		fill_sock(e, sk);
+		e->sock_cookie = bpf_get_socket_cookie((void *)sk);
+	}
 	if (skb)
 		fill_segment(e, skb);
+	fill_owner(e, sk);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -173,8 +587,27 @@ int BPF_PROG(rst_recv, struct sock *sk)
 
 	if (!e)
 		return 0;
-	fill_task(e, ctx, RST_DIR_RECV);
+	fill_task(e, RST_KIND_RECV);
+	e->kstack_bytes = bpf_get_stack(ctx, e->kstack, sizeof(e->kstack), 0);
 	fill_sock(e, sk);
+	e->sock_cookie = bpf_get_socket_cookie(sk);
+	fill_owner(e, sk);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
+}
+
+static __noinline void emit_errno(struct sock *sk, __s32 nr, __s32 err)
+{
+	struct rst_event *e = event_reserve();
+
+	if (!e)
+		return;
+	fill_task(e, RST_KIND_ERRNO);
+	e->syscall_nr = nr;
+	e->err = err;
+	fill_sock(e, sk);
+	/* a plain read: a reset on this socket already generated the cookie */
+	e->sock_cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	fill_owner(e, sk);
+	bpf_ringbuf_submit(e, 0);
 }

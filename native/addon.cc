@@ -5,12 +5,14 @@
 #include "kernel_names.h"
 #include "layout.h"
 #include "libbpf_log.h"
+#include "syscalls.h"
 #include "tracer.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   LibbpfLogInstall();
   exports.Set("Tracer", Tracer::Init(env));
   exports.Set("layout", RecordLayout(env));
+  exports.Set("syscalls", SyscallNames(env));
   exports.Set("kernelInfo", Napi::Function::New(env, KernelInfo, "kernelInfo"));
   return exports;
 }

@@ -12,11 +12,13 @@ static_assert(sizeof(struct rst_event) ==
                   offsetof(struct rst_event, kstack) + sizeof(((struct rst_event *)0)->kstack),
               "rst_event has trailing padding: make it explicit in rsttrace.h");
 static_assert(offsetof(struct rst_event, kstack) % 8 == 0, "kstack must be 8-byte aligned");
+static_assert(offsetof(struct rst_event, owner) % 8 == 0, "owner must be 8-byte aligned");
 
 Napi::Object RecordLayout(Napi::Env env) {
   Napi::Object layout = Napi::Object::New(env);
   Napi::Object fields = Napi::Object::New(env);
 
+  // Nested members are exported flat: "owner.pid", "history.ts_ns".
 #define FIELD(name)                                                                   \
   do {                                                                                \
     Napi::Object f = Napi::Object::New(env);                                          \
@@ -26,38 +28,67 @@ Napi::Object RecordLayout(Napi::Env env) {
   } while (0)
   FIELD(ts_ns);
   FIELD(sock_cookie);
+  FIELD(sock_ino);
   FIELD(netns_ino);
   FIELD(cpu);
   FIELD(pid);
   FIELD(tid);
   FIELD(reason);
+  FIELD(syscall_nr);
+  FIELD(err);
   FIELD(family);
   FIELD(lport);
   FIELD(rport);
-  FIELD(direction);
+  FIELD(kind);
   FIELD(state);
   FIELD(flags);
   FIELD(seg_tcp_flags);
+  FIELD(sk_shutdown);
+  FIELD(owner_source);
   FIELD(seg_window);
   FIELD(seg_seq);
   FIELD(seg_ack);
   FIELD(seg_payload_bytes);
+  FIELD(rcv_unread_bytes);
+  FIELD(snd_unsent_bytes);
+  FIELD(snd_unacked_bytes);
+  FIELD(linger_sec);
   FIELD(laddr);
   FIELD(raddr);
   FIELD(comm);
+  FIELD(owner.seen_ns);
+  FIELD(owner.closed_ns);
+  FIELD(owner.cgroup_id);
+  FIELD(owner.pid);
+  FIELD(owner.tid);
+  FIELD(owner.uid);
+  FIELD(owner.syscall_nr);
+  FIELD(owner.comm);
+  FIELD(history.ts_ns);
+  FIELD(history.old_state);
+  FIELD(history.new_state);
+  FIELD(history.count);
   FIELD(kstack_bytes);
   FIELD(kstack);
 #undef FIELD
 
   Napi::Object constants = Napi::Object::New(env);
 #define CONST(name) constants.Set(#name, Napi::Number::New(env, name))
-  CONST(RST_DIR_SEND);
-  CONST(RST_DIR_RECV);
+  CONST(RST_KIND_SEND);
+  CONST(RST_KIND_RECV);
+  CONST(RST_KIND_ERRNO);
   CONST(RST_F_SOCK);
   CONST(RST_F_SEGMENT);
   CONST(RST_F_REASON);
+  CONST(RST_F_FULLSOCK);
+  CONST(RST_F_KTHREAD);
+  CONST(RST_F_LINGER);
+  CONST(RST_OWNER_NONE);
+  CONST(RST_OWNER_SOCKET);
+  CONST(RST_OWNER_TUPLE);
   CONST(RST_STACK_DEPTH);
   CONST(RST_COMM_LEN);
+  CONST(RST_HISTORY_LEN);
 #undef CONST
 
   layout.Set("recordSize", Napi::Number::New(env, sizeof(struct rst_event)));

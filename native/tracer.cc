@@ -13,6 +13,7 @@
 #include "libbpf_log.h"
 #include "rsttrace.h"
 #include "rsttrace.skel.h"
+#include "syscalls.h"
 
 namespace {
 // Polling pauses this long after each delivery so that a storm is handed to
@@ -79,27 +80,22 @@ bool Tracer::Open(Napi::Env env, uint32_t ring_bytes) {
         .ThrowAsJavaScriptException();
     return false;
   }
+  SetSyscallNumbers(skel_);
   err = rsttrace_bpf__load(skel_);
   if (err) {
     ErrnoError(env, "load BPF programs", -err, LibbpfLogTail()).ThrowAsJavaScriptException();
     return false;
   }
-  // Attach one by one so that the error names the tracepoint that failed.
-  struct {
-    bpf_program *prog;
-    bpf_link **link;
-    const char *tracepoint;
-  } attachments[] = {
-      {skel_->progs.rst_send, &skel_->links.rst_send, "tcp_send_reset"},
-      {skel_->progs.rst_recv, &skel_->links.rst_recv, "tcp_receive_reset"},
-  };
-  for (auto &a : attachments) {
-    *a.link = bpf_program__attach(a.prog);
-    if (!*a.link) {
-      ErrnoError(env, std::string("attach ") + a.tracepoint, errno, LibbpfLogTail())
+  // Attach one by one so that the error names the hook that failed.
+  bpf_program *prog;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    bpf_link *link = bpf_program__attach(prog);
+    if (!link) {
+      ErrnoError(env, std::string("attach ") + bpf_program__section_name(prog), errno, LibbpfLogTail())
           .ThrowAsJavaScriptException();
       return false;
     }
+    links_.push_back(link);
   }
   ring_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), OnSample, this, nullptr);
   if (!ring_) {
@@ -215,7 +211,8 @@ Napi::Value Tracer::Stats(const Napi::CallbackInfo &info) {
     }
     // A program that fires while the same program runs on this CPU is skipped
     // by the kernel and counted here: also a lost event.
-    for (bpf_program *prog : {skel_->progs.rst_send, skel_->progs.rst_recv}) {
+    bpf_program *prog;
+    bpf_object__for_each_program(prog, skel_->obj) {
       struct bpf_prog_info pinfo;
       memset(&pinfo, 0, sizeof(pinfo));
       __u32 len = sizeof(pinfo);
@@ -242,8 +239,10 @@ void Tracer::Teardown() {
     ring_buffer__free(ring_);
     ring_ = nullptr;
   }
+  for (bpf_link *link : links_) bpf_link__destroy(link);
+  links_.clear();
   if (skel_) {
-    rsttrace_bpf__destroy(skel_);  // detaches links, closes programs and maps
+    rsttrace_bpf__destroy(skel_);  // closes programs and maps
     skel_ = nullptr;
   }
   if (!on_records_.IsEmpty()) on_records_.Reset();

@@ -9,6 +9,7 @@
 
 struct rsttrace_bpf;
 struct ring_buffer;
+struct bpf_link;
 
 class Tracer : public Napi::ObjectWrap<Tracer> {
  public:
@@ -35,6 +36,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
 
   Napi::Env env_;
   rsttrace_bpf *skel_ = nullptr;
+  std::vector<bpf_link *> links_;
   ring_buffer *ring_ = nullptr;
   uv_poll_t *poll_ = nullptr;
   uv_timer_t *resume_timer_ = nullptr;

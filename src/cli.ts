@@ -30,6 +30,8 @@ export async function main(argv: string[], io = { stdoutFd: 1, stderr: (l: strin
           .option('write', { alias: 'w', type: 'string', describe: 'also write JSON lines to FILE (created 0600)', group: 'Output:' })
           .option('force', { type: 'boolean', default: false, describe: 'let -w overwrite an existing file', group: 'Output:' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'nothing on stdout (with -w)', group: 'Output:' })
+          .option('brief', { type: 'boolean', default: false, describe: 'text: one line per reset, no explanation', group: 'Output:' })
+          .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'text: owner details and the whole kernel stack', group: 'Output:' })
           .option('duration', { alias: 'd', type: 'number', describe: 'stop after SECONDS', group: 'Stop:' })
           .option('count', { alias: 'n', type: 'number', describe: 'stop after N resets', group: 'Stop:' })
           .option('ring-buffer', { type: 'number', default: 8, describe: 'ring buffer size in MiB (power of two)', group: 'Tuning:' })
@@ -41,6 +43,8 @@ export async function main(argv: string[], io = { stdoutFd: 1, stderr: (l: strin
             write: args.write === undefined ? undefined : parsePath('--write', args.write),
             force: args.force,
             quiet: args.quiet,
+            brief: args.brief,
+            verbose: args.verbose,
             durationSec: args.duration === undefined ? undefined : parseSeconds('--duration', args.duration),
             count: args.count === undefined ? undefined : parseCount('--count', args.count),
             ringMiB: parseRingMiB('--ring-buffer', args['ring-buffer']),

@@ -4,7 +4,7 @@
  */
 import type { RecordLayout } from './native.js';
 
-export type Direction = 'send' | 'recv';
+export type RecordKind = 'send' | 'recv' | 'errno';
 
 /** The provoking segment of a passive reset, as it arrived (host byte order). */
 export interface RawSegment {
@@ -15,26 +15,66 @@ export interface RawSegment {
   payloadBytes: number;
 }
 
+/** What the application left in a full socket. */
+export interface RawSocketFacts {
+  rcvUnread: number;
+  sndUnsent: number;
+  sndUnacked: number;
+  /** RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2 */
+  shutdown: number;
+  /** SO_LINGER seconds, null when SO_LINGER is off */
+  lingerSec: number | null;
+}
+
+export interface RawOwner {
+  source: 'socket' | 'tuple';
+  pid: number;
+  tid: number;
+  uid: number;
+  comm: string;
+  cgroupId: bigint;
+  seenNs: number;
+  /** 0 when the close was not seen */
+  closedNs: number;
+  syscallNr: number;
+}
+
+export interface RawTransition {
+  tsNs: number;
+  from: number;
+  to: number;
+}
+
 /** One record, undecorated: numbers as the kernel gave them. */
-export interface RawReset {
+export interface RawRecord {
+  kind: RecordKind;
   monoNs: number;
   sockCookie: number;
+  sockIno: number;
   netnsIno: number;
   cpu: number;
   pid: number;
   tid: number;
+  comm: string;
+  kthread: boolean;
+  /** current's syscall number (meaningful in process context) */
+  syscallNr: number;
+  /** errno of a failed syscall (kind 'errno'), else 0 */
+  err: number;
   /** enum sk_rst_reason value; null when the kernel gives none */
   reason: number | null;
   family: number;
   lport: number;
   rport: number;
-  direction: Direction;
   /** TCP state value; null without a socket */
   state: number | null;
   laddr: Uint8Array;
   raddr: Uint8Array;
-  comm: string;
   segment: RawSegment | null;
+  socket: RawSocketFacts | null;
+  owner: RawOwner | null;
+  /** state transitions, oldest first */
+  history: RawTransition[];
   /** kernel return addresses, innermost first; empty if the stack was not read */
   kstack: bigint[];
 }
@@ -46,7 +86,9 @@ export interface Decoder {
   recordSize: number;
   /** Records in `batch`; a trailing partial record is an error, not ignored. */
   count(batch: Uint8Array): number;
-  decode(batch: Uint8Array, index: number): RawReset;
+  /** The kind of record `index`, without decoding the rest. */
+  kind(batch: Uint8Array, index: number): RecordKind;
+  decode(batch: Uint8Array, index: number): RawRecord;
 }
 
 export function createDecoder(layout: RecordLayout): Decoder {
@@ -64,33 +106,75 @@ export function createDecoder(layout: RecordLayout): Decoder {
   const o = {
     ts: f('ts_ns'),
     cookie: f('sock_cookie'),
+    ino: f('sock_ino'),
     netns: f('netns_ino'),
     cpu: f('cpu'),
     pid: f('pid'),
     tid: f('tid'),
     reason: f('reason'),
+    syscallNr: f('syscall_nr'),
+    err: f('err'),
     family: f('family'),
     lport: f('lport'),
     rport: f('rport'),
-    direction: f('direction'),
+    kind: f('kind'),
     state: f('state'),
     flags: f('flags'),
     segFlags: f('seg_tcp_flags'),
+    shutdown: f('sk_shutdown'),
+    ownerSource: f('owner_source'),
     segWindow: f('seg_window'),
     segSeq: f('seg_seq'),
     segAck: f('seg_ack'),
     segPayload: f('seg_payload_bytes'),
+    unread: f('rcv_unread_bytes'),
+    unsent: f('snd_unsent_bytes'),
+    unacked: f('snd_unacked_bytes'),
+    linger: f('linger_sec'),
     laddr: f('laddr'),
     raddr: f('raddr'),
     comm: f('comm'),
+    oSeen: f('owner.seen_ns'),
+    oClosed: f('owner.closed_ns'),
+    oCgroup: f('owner.cgroup_id'),
+    oPid: f('owner.pid'),
+    oTid: f('owner.tid'),
+    oUid: f('owner.uid'),
+    oSyscall: f('owner.syscall_nr'),
+    oComm: f('owner.comm'),
+    hTs: f('history.ts_ns'),
+    hOld: f('history.old_state'),
+    hNew: f('history.new_state'),
+    hCount: f('history.count'),
     kstackBytes: f('kstack_bytes'),
     kstack: f('kstack'),
   };
   const commLen = c('RST_COMM_LEN');
-  const DIR_SEND = c('RST_DIR_SEND');
+  const historyLen = c('RST_HISTORY_LEN');
+  const kinds: Record<number, RecordKind> = {
+    [c('RST_KIND_SEND')]: 'send',
+    [c('RST_KIND_RECV')]: 'recv',
+    [c('RST_KIND_ERRNO')]: 'errno',
+  };
   const F_SOCK = c('RST_F_SOCK');
   const F_SEGMENT = c('RST_F_SEGMENT');
   const F_REASON = c('RST_F_REASON');
+  const F_FULLSOCK = c('RST_F_FULLSOCK');
+  const F_KTHREAD = c('RST_F_KTHREAD');
+  const F_LINGER = c('RST_F_LINGER');
+  const OWNER_SOCKET = c('RST_OWNER_SOCKET');
+  const OWNER_TUPLE = c('RST_OWNER_TUPLE');
+
+  const str = (batch: Uint8Array, at: number, len: number): string => {
+    const bytes = batch.subarray(at, at + len);
+    const nul = bytes.indexOf(0);
+    return latin1.decode(nul >= 0 ? bytes.subarray(0, nul) : bytes);
+  };
+  const kindAt = (batch: Uint8Array, index: number): RecordKind => {
+    const k = kinds[batch[index * size + o.kind]!];
+    if (!k) throw new Error(`record ${index} has unknown kind ${batch[index * size + o.kind]}`);
+    return k;
+  };
 
   return {
     recordSize: size,
@@ -100,32 +184,45 @@ export function createDecoder(layout: RecordLayout): Decoder {
       }
       return batch.byteLength / size;
     },
+    kind: kindAt,
     decode(batch, index) {
       const base = index * size;
       const v = new DataView(batch.buffer, batch.byteOffset + base, size);
       const u64 = (at: number) => v.getUint32(at, true) + v.getUint32(at + 4, true) * TWO_32;
       const flags = v.getUint8(o.flags);
-      const commBytes = batch.subarray(base + o.comm, base + o.comm + commLen);
-      const nul = commBytes.indexOf(0);
+      const ownerSource = v.getUint8(o.ownerSource);
+
       const stackBytes = v.getInt32(o.kstackBytes, true);
       const kstack: bigint[] = [];
       for (let i = 0; stackBytes > 0 && i < stackBytes / 8; i++) kstack.push(v.getBigUint64(o.kstack + i * 8, true));
+
+      const history: RawTransition[] = [];
+      const total = v.getUint32(o.hCount, true);
+      for (let n = Math.max(0, total - historyLen); n < total; n++) {
+        const i = n % historyLen;
+        history.push({ tsNs: u64(o.hTs + i * 8), from: v.getUint8(o.hOld + i), to: v.getUint8(o.hNew + i) });
+      }
+
       return {
+        kind: kindAt(batch, index),
         monoNs: u64(o.ts),
         sockCookie: u64(o.cookie),
+        sockIno: u64(o.ino),
         netnsIno: v.getUint32(o.netns, true),
         cpu: v.getUint32(o.cpu, true),
         pid: v.getUint32(o.pid, true),
         tid: v.getUint32(o.tid, true),
+        comm: str(batch, base + o.comm, commLen),
+        kthread: (flags & F_KTHREAD) !== 0,
+        syscallNr: v.getInt32(o.syscallNr, true),
+        err: v.getInt32(o.err, true),
         reason: flags & F_REASON ? v.getUint32(o.reason, true) : null,
         family: v.getUint16(o.family, true),
         lport: v.getUint16(o.lport, true),
         rport: v.getUint16(o.rport, true),
-        direction: v.getUint8(o.direction) === DIR_SEND ? 'send' : 'recv',
         state: flags & F_SOCK ? v.getUint8(o.state) : null,
         laddr: batch.slice(base + o.laddr, base + o.laddr + 16),
         raddr: batch.slice(base + o.raddr, base + o.raddr + 16),
-        comm: latin1.decode(nul >= 0 ? commBytes.subarray(0, nul) : commBytes),
         segment:
           flags & F_SEGMENT
             ? {
@@ -136,6 +233,31 @@ export function createDecoder(layout: RecordLayout): Decoder {
                 payloadBytes: v.getUint32(o.segPayload, true),
               }
             : null,
+        socket:
+          flags & F_FULLSOCK
+            ? {
+                rcvUnread: v.getUint32(o.unread, true),
+                sndUnsent: v.getUint32(o.unsent, true),
+                sndUnacked: v.getUint32(o.unacked, true),
+                shutdown: v.getUint8(o.shutdown),
+                lingerSec: flags & F_LINGER ? v.getUint32(o.linger, true) : null,
+              }
+            : null,
+        owner:
+          ownerSource === OWNER_SOCKET || ownerSource === OWNER_TUPLE
+            ? {
+                source: ownerSource === OWNER_SOCKET ? 'socket' : 'tuple',
+                pid: v.getUint32(o.oPid, true),
+                tid: v.getUint32(o.oTid, true),
+                uid: v.getUint32(o.oUid, true),
+                comm: str(batch, base + o.oComm, commLen),
+                cgroupId: v.getBigUint64(o.oCgroup, true),
+                seenNs: u64(o.oSeen),
+                closedNs: u64(o.oClosed),
+                syscallNr: v.getInt32(o.oSyscall, true),
+              }
+            : null,
+        history,
         kstack,
       };
     },

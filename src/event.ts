@@ -1,14 +1,12 @@
 /**
- * The enriched reset event: what every output (text, JSONL) is a pure
- * function of. Field names are the JSONL contract: snake_case, stable.
+ * The enriched events every output (text, JSONL) is a pure function of.
+ * Field names are the JSONL contract: snake_case, stable.
  */
-import { decodeAddress, type Family } from './addr.js';
-import type { Clock } from './clock.js';
-import type { RawReset } from './decode.js';
-import type { KernelNames } from './kernel.js';
+import type { Family } from './addr.js';
+import type { ContextKind } from './context.js';
 
 export interface SegmentInfo {
-  /** TCP flags by name, in header order: ["SYN"], ["ACK", "PSH"]... */
+  /** TCP flags by name, in header order: ["SYN"], ["PSH", "ACK"]... */
   flags: string[];
   seq: number;
   ack: number;
@@ -16,17 +14,80 @@ export interface SegmentInfo {
   payload_bytes: number;
 }
 
-export interface ResetEvent {
-  /** sequence number within this run, from 1 */
-  id: number;
-  direction: 'send' | 'recv';
-  wall_ns: bigint;
-  mono_ns: number;
+export interface Owner {
+  pid: number;
+  tid: number | null;
+  comm: string;
+  uid: number | null;
+  cmdline: string | null;
+  cgroup: string | null;
+  container_id: string | null;
+  /**
+   * How rsttrace knows: 'socket', it made a syscall on this socket;
+   * 'tuple', it had the connection with this 4-tuple, whose socket is gone
+   * (TIME_WAIT, or a segment after close); 'procfs', it held the socket when
+   * rsttrace started.
+   */
+  source: 'socket' | 'tuple' | 'procfs';
+  /** the last syscall it made on the socket, and how long before the reset */
+  last_syscall: string | null;
+  last_syscall_ms_before: number | null;
+  /** when it close()d the socket, ms before the reset; null if it has not (or unseen) */
+  closed_ms_before: number | null;
+}
+
+export interface Context {
+  kind: ContextKind;
+  /** syscall of the process that triggered it (kind 'syscall'), or that sent
+   *  the segment whose receive ran the softirq (kind 'softirq' on loopback/veth) */
+  syscall: string | null;
+  /** the task that was running (`current`), for 'syscall' and 'softirq' */
+  pid: number | null;
+  comm: string | null;
+  /** the kernel timer function, for kind 'timer' */
+  timer: string | null;
+}
+
+export interface StateChange {
+  from: string;
+  to: string;
+  ms_before: number;
+}
+
+export interface SocketFacts {
+  rcv_unread_bytes: number;
+  snd_unsent_bytes: number;
+  snd_unacked_bytes: number;
+  /** shutdown() directions in effect: "read", "write" */
+  shutdown: string[];
+  /** SO_LINGER seconds; null when SO_LINGER is off */
+  linger_sec: number | null;
+}
+
+export interface Cause {
+  /** stable identifier for grouping: "close-unread", "closed-port"... */
+  code: string;
+  /** what happened, in words, with this event's numbers */
+  summary: string;
+  /** the usual fix; null when there is nothing to fix */
+  fix: string | null;
+}
+
+interface Endpoints {
   family: Family;
   laddr: string;
   lport: number;
   raddr: string;
   rport: number;
+}
+
+export interface ResetEvent extends Endpoints {
+  type: 'reset';
+  /** sequence number within this run, from 1, shared with syscall errors */
+  id: number;
+  direction: 'send' | 'recv';
+  wall_ns: bigint;
+  mono_ns: number;
   /** TCP state name, null when the reset had no socket */
   state: string | null;
   /** kernel reason name (enum sk_rst_reason), null when the kernel gives none */
@@ -38,9 +99,39 @@ export interface ResetEvent {
   cpu: number;
   /** the task running when the kernel decided: not always the socket's owner */
   current: { pid: number; tid: number; comm: string };
+  owner: Owner | null;
+  context: Context;
+  kernel_path: { signature: string; stack: string[] };
+  socket: SocketFacts | null;
+  /** the socket's recent state changes, oldest first */
+  history: StateChange[];
   segment: SegmentInfo | null;
-  kstack: bigint[];
+  cause: Cause;
+  /** when both ends are on this host: the event of the other end */
+  peer_event_id: number | null;
 }
+
+/** A syscall that failed because of a reset: the consequence the user saw. */
+export interface SyscallErrorEvent extends Endpoints {
+  type: 'syscall_error';
+  id: number;
+  /** the reset on this socket that caused it; null if rsttrace did not see one */
+  reset_id: number | null;
+  wall_ns: bigint;
+  mono_ns: number;
+  /** ms after that reset */
+  ms_after_reset: number | null;
+  pid: number;
+  tid: number;
+  comm: string;
+  syscall: string;
+  errno: string;
+  state: string | null;
+  netns: number;
+  sock_cookie: number | null;
+}
+
+export type TraceEvent = ResetEvent | SyscallErrorEvent;
 
 const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR'];
 
@@ -48,33 +139,10 @@ export function tcpFlagNames(bits: number): string[] {
   return TCP_FLAG_NAMES.filter((_, i) => bits & (1 << i));
 }
 
-export function enrich(raw: RawReset, id: number, names: KernelNames, clock: Clock): ResetEvent {
-  const local = decodeAddress(raw.family, raw.laddr);
-  const remote = decodeAddress(raw.family, raw.raddr);
-  return {
-    id,
-    direction: raw.direction,
-    wall_ns: clock.wallNs(raw.monoNs),
-    mono_ns: raw.monoNs,
-    family: remote.family,
-    laddr: local.address,
-    lport: raw.lport,
-    raddr: remote.address,
-    rport: raw.rport,
-    state: raw.state === null ? null : names.state(raw.state),
-    reason: raw.reason === null ? null : names.reason(raw.reason),
-    reason_code: raw.reason,
-    netns: raw.netnsIno,
-    sock_cookie: raw.sockCookie === 0 ? null : raw.sockCookie,
-    cpu: raw.cpu,
-    current: { pid: raw.pid, tid: raw.tid, comm: raw.comm },
-    segment: raw.segment && {
-      flags: tcpFlagNames(raw.segment.tcpFlags),
-      seq: raw.segment.seq,
-      ack: raw.segment.ack,
-      window: raw.segment.window,
-      payload_bytes: raw.segment.payloadBytes,
-    },
-    kstack: raw.kstack,
-  };
-}
+export const ERRNO_NAMES: Record<number, string> = {
+  32: 'EPIPE',
+  103: 'ECONNABORTED',
+  104: 'ECONNRESET',
+  110: 'ETIMEDOUT',
+  111: 'ECONNREFUSED',
+};

@@ -48,6 +48,8 @@ export interface NativeTracer {
 export interface Addon {
   Tracer: new (config: TracerConfig) => NativeTracer;
   layout: RecordLayout;
+  /** syscall number -> name, for this architecture */
+  syscalls: Record<number, string>;
   kernelInfo(): KernelInfo;
 }
 

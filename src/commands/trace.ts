@@ -4,21 +4,28 @@
  */
 import { writeFileSync } from 'node:fs';
 import { systemClock } from '../clock.js';
-import { createDecoder } from '../decode.js';
-import { enrich } from '../event.js';
+import { Correlator } from '../correlate.js';
+import { createDecoder, type RawRecord } from '../decode.js';
+import type { TraceEvent } from '../event.js';
 import { errnoCode, UserError } from '../errors.js';
 import { kernelNames } from '../kernel.js';
 import { loadAddon, type NativeTracer, type TracerStats } from '../native.js';
 import { formatJsonLine, SCHEMA_VERSION } from '../output/jsonl.js';
 import { fdSink, fileSink, type Sink } from '../output/sink.js';
-import { formatTextLine, TEXT_HEADER } from '../output/text.js';
+import { formatText, TEXT_HEADER } from '../output/text.js';
 import { checkBtf, checkPrivileges, checkTracepoints } from '../preflight.js';
+import { ProcessTable, scanSocketOwners } from '../procinfo.js';
+import { kernelSymbols } from '../symbols.js';
 
 export interface TraceOptions {
   output: 'text' | 'jsonl';
   write?: string;
   force: boolean;
   quiet: boolean;
+  /** text: one line per reset */
+  brief: boolean;
+  /** text: owner details and whole stacks */
+  verbose: boolean;
   durationSec?: number;
   count?: number;
   ringMiB: number;
@@ -63,9 +70,10 @@ export async function runTrace(opts: TraceOptions, io: TraceIo): Promise<number>
   const decoder = createDecoder(addon.layout);
 
   let readerGone = false;
-  const sinks: { sink: Sink; format: (e: ReturnType<typeof enrich>) => string }[] = [];
+  const sinks: { sink: Sink; format: (e: TraceEvent) => string }[] = [];
   if (!opts.quiet) {
-    const format = opts.output === 'jsonl' ? formatJsonLine : formatTextLine;
+    const textOpts = { brief: opts.brief, verbose: opts.verbose };
+    const format = opts.output === 'jsonl' ? formatJsonLine : (e: TraceEvent) => formatText(e, textOpts);
     sinks.push({ sink: fdSink(io.stdoutFd, () => ((readerGone = true), stop())), format });
   }
   const file = opts.write ? fileSink(opts.write, opts.force) : undefined;
@@ -78,8 +86,16 @@ export async function runTrace(opts: TraceOptions, io: TraceIo): Promise<number>
     file?.abandon();
     throw err;
   }
-  const clock = systemClock();
   const startNs = process.hrtime.bigint();
+  const correlator = new Correlator({
+    names,
+    syscalls: addon.syscalls,
+    symbols: kernelSymbols(),
+    clock: systemClock(),
+    processes: new ProcessTable(),
+    // sockets opened before the programs were attached have no owner in the kernel maps
+    procOwners: scanSocketOwners(),
+  });
 
   let events = 0;
   let sent = 0;
@@ -100,11 +116,15 @@ export async function runTrace(opts: TraceOptions, io: TraceIo): Promise<number>
 
   const onBatch = (batch: Buffer) => {
     const n = decoder.count(batch);
+    const records: RawRecord[] = [];
+    for (let i = 0; i < n; i++) records.push(decoder.decode(batch, i));
     const chunks = sinks.map(() => [] as string[]);
-    for (let i = 0; i < n; i++) {
-      if (opts.count !== undefined && events >= opts.count) break;
-      const e = enrich(decoder.decode(batch, i), ++events, names, clock);
-      if (e.direction === 'send') sent++;
+    for (const e of correlator.process(records)) {
+      if (e.type === 'reset') {
+        if (opts.count !== undefined && events >= opts.count) break;
+        events++;
+        if (e.direction === 'send') sent++;
+      }
       sinks.forEach(({ format }, k) => chunks[k]!.push(format(e)));
     }
     sinks.forEach(({ sink }, k) => {

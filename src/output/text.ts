@@ -1,7 +1,7 @@
-/** The human-readable line per reset, and its header: pure functions. */
+/** Human-readable output: pure functions of an event. */
 import { formatEndpoint } from '../addr.js';
 import { localTimeUs } from '../clock.js';
-import type { ResetEvent } from '../event.js';
+import type { ResetEvent, SyscallErrorEvent, TraceEvent } from '../event.js';
 
 const ENDPOINT_WIDTH = 21; // "255.255.255.255:65535"
 
@@ -13,8 +13,15 @@ export const TEXT_HEADER = [
   'REMOTE'.padEnd(ENDPOINT_WIDTH),
   'STATE'.padEnd(11),
   'REASON'.padEnd(23),
-  'PID/COMM',
+  'OWNER',
 ].join(' ');
+
+export interface TextOptions {
+  /** one line per reset, nothing under it */
+  brief: boolean;
+  /** owner details and the whole kernel stack */
+  verbose: boolean;
+}
 
 /** tcpdump's spelling of a segment's flags: [S], [S.], [P.], [F.], [R.] */
 export function tcpdumpFlags(flags: string[]): string {
@@ -25,7 +32,9 @@ export function tcpdumpFlags(flags: string[]): string {
   return `[${s || 'none'}]`;
 }
 
-export function formatTextLine(e: ResetEvent): string {
+const msText = (v: number): string => (v < 1 ? `${v.toFixed(3)} ms` : v < 10_000 ? `${v.toFixed(1)} ms` : `${(v / 1000).toFixed(1)} s`);
+
+export function formatResetLine(e: ResetEvent): string {
   return [
     localTimeUs(e.wall_ns),
     e.direction === 'send' ? 'SEND' : 'RECV',
@@ -34,6 +43,69 @@ export function formatTextLine(e: ResetEvent): string {
     formatEndpoint(e.raddr, e.rport).padEnd(ENDPOINT_WIDTH),
     (e.state ?? '-').padEnd(11),
     (e.reason ?? '-').padEnd(23),
-    `${e.current.pid}/${e.current.comm}`,
+    e.owner ? `${e.owner.pid}/${e.owner.comm}` : '-',
   ].join(' ');
+}
+
+function contextText(e: ResetEvent): string {
+  const c = e.context;
+  const task = c.pid !== null ? `${c.pid}/${c.comm}` : '';
+  switch (c.kind) {
+    case 'syscall':
+      return `syscall ${c.syscall ?? '?'}() by ${task}`;
+    case 'softirq':
+      return c.syscall ? `softirq, in ${c.syscall}() of ${task} (the segment's sender)` : `softirq (interrupted ${task})`;
+    case 'timer':
+      return `timer ${c.timer ?? ''}`.trimEnd();
+    default:
+      return c.kind;
+  }
+}
+
+export function formatResetDetails(e: ResetEvent, opts: TextOptions): string[] {
+  const lines = [`  ${e.cause.code}: ${e.cause.summary}`];
+  if (e.cause.fix) lines.push(`  fix: ${e.cause.fix}`);
+  const facts = [`context: ${contextText(e)}`];
+  if (e.kernel_path.signature) facts.push(`path: ${e.kernel_path.signature}`);
+  if (e.segment) {
+    facts.push(`segment: ${tcpdumpFlags(e.segment.flags)} seq ${e.segment.seq} ack ${e.segment.ack} win ${e.segment.window} len ${e.segment.payload_bytes}`);
+  }
+  lines.push(`  ${facts.join(' · ')}`);
+  const sock: string[] = [];
+  if (e.socket) {
+    const s = e.socket;
+    if (s.rcv_unread_bytes) sock.push(`unread ${s.rcv_unread_bytes}`);
+    if (s.snd_unsent_bytes) sock.push(`unsent ${s.snd_unsent_bytes}`);
+    if (s.snd_unacked_bytes) sock.push(`unacked ${s.snd_unacked_bytes}`);
+    if (s.shutdown.length) sock.push(`shutdown ${s.shutdown.join('+')}`);
+    if (s.linger_sec !== null) sock.push(`SO_LINGER ${s.linger_sec}s`);
+  }
+  if (e.history.length) {
+    sock.push(`history ${e.history.map((h) => `${h.to} -${msText(h.ms_before)}`).join(', ')}`);
+  }
+  if (e.owner?.closed_ms_before != null) sock.push(`closed by owner ${msText(e.owner.closed_ms_before)} before`);
+  if (sock.length) lines.push(`  socket: ${sock.join(' · ')}`);
+  if (opts.verbose) {
+    if (e.owner) {
+      const o = e.owner;
+      lines.push(
+        `  owner: pid ${o.pid} tid ${o.tid ?? '?'} uid ${o.uid ?? '?'} (${o.source})` +
+          `${o.cmdline ? ` cmd: ${o.cmdline}` : ''}${o.cgroup ? ` cgroup: ${o.cgroup}` : ''}${o.container_id ? ` container: ${o.container_id.slice(0, 12)}` : ''}`,
+      );
+    }
+    lines.push(`  current: ${e.current.pid}/${e.current.comm} cpu ${e.cpu} · netns ${e.netns} · cookie ${e.sock_cookie ?? '-'}`);
+    if (e.kernel_path.stack.length) lines.push(`  stack: ${e.kernel_path.stack.join(' ← ')}`);
+  }
+  return lines;
+}
+
+export function formatSyscallError(e: SyscallErrorEvent): string {
+  const link = e.reset_id !== null ? `, ${msText(e.ms_after_reset ?? 0)} after #${e.reset_id}` : ' (no reset seen on this socket)';
+  return `  ↳ ${localTimeUs(e.wall_ns)} ${e.pid}/${e.comm} ${e.syscall}() failed: ${e.errno} on ${formatEndpoint(e.laddr, e.lport)} → ${formatEndpoint(e.raddr, e.rport)}${link}`;
+}
+
+export function formatText(e: TraceEvent, opts: TextOptions): string {
+  if (e.type === 'syscall_error') return formatSyscallError(e);
+  const line = `${formatResetLine(e)}${opts.brief ? '' : `  #${e.id}`}`;
+  return opts.brief ? line : [line, ...formatResetDetails(e, opts)].join('\n');
 }

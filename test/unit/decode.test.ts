@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createDecoder } from '../../src/decode.js';
-import { enrich } from '../../src/event.js';
 import { kernelNames } from '../../src/kernel.js';
 import { addonPath, loadAddon, type RecordLayout } from '../../src/native.js';
 
@@ -40,7 +39,7 @@ describe.skipIf(skip)('decoding records from the exported layout', () => {
     expect(layout.recordSize % 8).toBe(0);
   });
 
-  it('decodes a passive IPv4 send with a segment, and an active IPv6 recv, from one batch', () => {
+  it('decodes a passive IPv4 send with a segment, and an IPv6 recv with owner and history, from one batch', () => {
     const buf = Buffer.alloc(layout.recordSize * 2);
     const a = writer(layout, buf, 0);
     a('ts_ns', 123_456_789_012n);
@@ -48,11 +47,12 @@ describe.skipIf(skip)('decoding records from the exported layout', () => {
     a('cpu', 1);
     a('pid', 4711);
     a('tid', 4712);
+    a('syscall_nr', 42);
     a('reason', 1);
     a('family', 2);
     a('lport', 9);
     a('rport', 51234);
-    a('direction', C('RST_DIR_SEND'));
+    a('kind', C('RST_KIND_SEND'));
     a('flags', C('RST_F_SEGMENT') | C('RST_F_REASON'));
     a('seg_tcp_flags', 0x02);
     a('seg_window', 65495);
@@ -68,15 +68,15 @@ describe.skipIf(skip)('decoding records from the exported layout', () => {
     buf.writeBigUInt64LE(0xffffffff81000020n, kstack + 8);
 
     const b = writer(layout, buf, 1);
-    const mapped = new Uint8Array(16);
-    mapped.set([0xff, 0xff, 192, 0, 2, 1], 10);
     const v6 = new Uint8Array(16);
     v6.set([0x20, 0x01, 0x0d, 0xb8], 0);
     v6[15] = 1;
-    b('direction', C('RST_DIR_RECV'));
-    b('flags', C('RST_F_SOCK'));
+    b('ts_ns', 10_000_000_000n);
+    b('kind', C('RST_KIND_RECV'));
+    b('flags', C('RST_F_SOCK') | C('RST_F_FULLSOCK') | C('RST_F_LINGER') | C('RST_F_KTHREAD'));
     b('state', 1);
     b('sock_cookie', 2n ** 40n + 5n);
+    b('sock_ino', 123456);
     b('family', 10);
     b('lport', 443);
     b('rport', 60000);
@@ -84,55 +84,90 @@ describe.skipIf(skip)('decoding records from the exported layout', () => {
     b('raddr', v6);
     b('comm', 'exactly16bytes!!');
     b('kstack_bytes', -14);
+    b('rcv_unread_bytes', 14);
+    b('snd_unsent_bytes', 3);
+    b('snd_unacked_bytes', 7);
+    b('sk_shutdown', 2);
+    b('linger_sec', 0);
+    b('owner_source', C('RST_OWNER_TUPLE'));
+    b('owner.pid', 900);
+    b('owner.tid', 901);
+    b('owner.uid', 1000);
+    b('owner.comm', 'nginx');
+    b('owner.cgroup_id', 77n);
+    b('owner.seen_ns', 9_000_000_000n);
+    b('owner.closed_ns', 9_500_000_000n);
+    b('owner.syscall_nr', 3);
+    // ten transitions in a ring of RST_HISTORY_LEN: the last ones, oldest first
+    const hl = C('RST_HISTORY_LEN');
+    const ts = layout.fields['history.ts_ns']!.offset + layout.recordSize;
+    for (let n = 0; n < 10; n++) {
+      const i = n % hl;
+      buf.writeBigUInt64LE(BigInt(1000 + n), ts + i * 8);
+      buf[layout.recordSize + layout.fields['history.old_state']!.offset + i] = n;
+      buf[layout.recordSize + layout.fields['history.new_state']!.offset + i] = n + 1;
+    }
+    b('history.count', 10);
 
     const d = createDecoder(layout);
     expect(d.count(buf)).toBe(2);
-    const first = d.decode(buf, 0);
-    expect(first).toEqual({
+    expect(d.kind(buf, 0)).toBe('send');
+    expect(d.decode(buf, 0)).toEqual({
+      kind: 'send',
       monoNs: 123_456_789_012,
       sockCookie: 0,
+      sockIno: 0,
       netnsIno: 4026531833,
       cpu: 1,
       pid: 4711,
       tid: 4712,
+      comm: 'curl',
+      kthread: false,
+      syscallNr: 42,
+      err: 0,
       reason: 1,
       family: 2,
       lport: 9,
       rport: 51234,
-      direction: 'send',
       state: null,
-      laddr: expect.any(Uint8Array),
-      raddr: expect.any(Uint8Array),
-      comm: 'curl',
+      laddr: Buffer.from([127, 0, 0, 1, ...new Array(12).fill(0)]),
+      raddr: Buffer.from([10, 0, 0, 2, ...new Array(12).fill(0)]),
       segment: { tcpFlags: 2, seq: 0xdeadbeef, ack: 0, window: 65495, payloadBytes: 0 },
+      socket: null,
+      owner: null,
+      history: [],
       kstack: [0xffffffff81000010n, 0xffffffff81000020n],
     });
     const second = d.decode(buf, 1);
     expect(second).toMatchObject({
-      direction: 'recv',
+      kind: 'recv',
       state: 1,
       reason: null,
       sockCookie: 2 ** 40 + 5,
+      sockIno: 123456,
+      kthread: true,
       comm: 'exactly16bytes!!',
       segment: null,
       kstack: [],
+      socket: { rcvUnread: 14, sndUnsent: 3, sndUnacked: 7, shutdown: 2, lingerSec: 0 },
+      owner: {
+        source: 'tuple',
+        pid: 900,
+        tid: 901,
+        uid: 1000,
+        comm: 'nginx',
+        cgroupId: 77n,
+        seenNs: 9_000_000_000,
+        closedNs: 9_500_000_000,
+        syscallNr: 3,
+      },
     });
-
-    const names = kernelNames({ reasons: { 1: 'NO_SOCKET' }, states: { 1: 'ESTABLISHED' } });
-    const clock = { wallNs: (mono: number) => BigInt(mono) + 1_700_000_000_000_000_000n };
-    expect(enrich(first, 1, names, clock)).toMatchObject({
-      id: 1,
-      family: 'ipv4',
-      laddr: '127.0.0.1',
-      raddr: '10.0.0.2',
-      reason: 'NO_SOCKET',
-      reason_code: 1,
-      state: null,
-      sock_cookie: null,
-      wall_ns: 1_700_000_123_456_789_012n,
-      segment: { flags: ['SYN'], seq: 0xdeadbeef, window: 65495, payload_bytes: 0 },
-    });
-    expect(enrich(second, 2, names, clock)).toMatchObject({ family: 'ipv6', laddr: '2001:db8::1', state: 'ESTABLISHED' });
+    expect(second.history.map((h) => [h.tsNs, h.from, h.to])).toEqual(
+      Array.from({ length: hl }, (_, k) => {
+        const n = 10 - hl + k;
+        return [1000 + n, n, n + 1];
+      }),
+    );
   });
 
   it('refuses a batch that is not a whole number of records', () => {

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { isoNs, localTimeUs } from '../../src/clock.js';
-import type { ResetEvent } from '../../src/event.js';
+import type { ResetEvent, SyscallErrorEvent } from '../../src/event.js';
 import { formatJsonLine } from '../../src/output/jsonl.js';
-import { formatTextLine, tcpdumpFlags, TEXT_HEADER } from '../../src/output/text.js';
+import { formatResetLine, formatText, tcpdumpFlags, TEXT_HEADER } from '../../src/output/text.js';
 
 const WALL = 1_795_248_009_737_365_224n;
 
-function fixture(over: Partial<ResetEvent> = {}): ResetEvent {
+export function resetFixture(over: Partial<ResetEvent> = {}): ResetEvent {
   return {
+    type: 'reset',
     id: 7,
     direction: 'send',
     wall_ns: WALL,
@@ -24,30 +25,108 @@ function fixture(over: Partial<ResetEvent> = {}): ResetEvent {
     sock_cookie: null,
     cpu: 1,
     current: { pid: 4711, tid: 4711, comm: 'curl' },
+    owner: null,
+    context: { kind: 'softirq', syscall: 'connect', pid: 4711, comm: 'curl', timer: null },
+    kernel_path: { signature: 'tcp_v6_rcv → tcp_v6_send_reset', stack: ['tcp_v6_send_reset', 'tcp_v6_rcv'] },
+    socket: null,
+    history: [],
     segment: { flags: ['SYN'], seq: 1, ack: 0, window: 65495, payload_bytes: 0 },
-    kstack: [],
+    cause: { code: 'closed-port', summary: 'nothing listens on port 9', fix: 'start the service' },
+    peer_event_id: null,
     ...over,
   };
 }
 
+const owner = {
+  pid: 900,
+  tid: 900,
+  comm: 'nginx',
+  uid: 33,
+  cmdline: 'nginx: worker process',
+  cgroup: '/system.slice/nginx.service',
+  container_id: null,
+  source: 'socket' as const,
+  last_syscall: 'close',
+  last_syscall_ms_before: 0.2,
+  closed_ms_before: 0.2,
+};
+
 describe('text output', () => {
-  it('one line: time, direction, local → remote, state, reason, pid/comm', () => {
-    const line = formatTextLine(fixture());
-    expect(line).toBe(
-      `${localTimeUs(WALL)} SEND [::1]:9               →  [::1]:51234           -           NO_SOCKET               4711/curl`,
+  it('one line: time, direction, local → remote, state, reason, owner', () => {
+    expect(formatResetLine(resetFixture())).toBe(
+      `${localTimeUs(WALL)} SEND [::1]:9               →  [::1]:51234           -           NO_SOCKET               -`,
     );
-    expect(formatTextLine(fixture({ direction: 'recv', state: 'SYN_SENT', reason: null }))).toMatch(
-      / RECV .* SYN_SENT +- +4711\/curl$/,
+    expect(formatResetLine(resetFixture({ direction: 'recv', state: 'SYN_SENT', reason: null, owner }))).toMatch(
+      / RECV .* SYN_SENT +- +900\/nginx$/,
     );
   });
 
   it('columns of the header line up with the lines', () => {
-    const line = formatTextLine(fixture({ family: 'ipv4', laddr: '10.0.0.1', raddr: '10.0.0.2', state: 'ESTABLISHED' }));
-    for (const col of ['STATE', 'REASON', 'PID/COMM']) {
+    const line = formatResetLine(resetFixture({ family: 'ipv4', laddr: '10.0.0.1', raddr: '10.0.0.2', state: 'ESTABLISHED', owner }));
+    for (const col of ['STATE', 'REASON', 'OWNER']) {
       const at = TEXT_HEADER.indexOf(col);
       expect(line[at - 1], col).toBe(' ');
       expect(line[at], col).not.toBe(' ');
     }
+  });
+
+  it('under the line: cause, fix, context, path, segment and socket facts; --brief leaves them out', () => {
+    const e = resetFixture({
+      direction: 'send',
+      reason: 'TCP_ABORT_ON_CLOSE',
+      state: 'CLOSE',
+      owner,
+      context: { kind: 'syscall', syscall: 'close', pid: 900, comm: 'nginx', timer: null },
+      kernel_path: { signature: '__tcp_close → tcp_send_active_reset', stack: ['tcp_send_active_reset', '__tcp_close'] },
+      segment: null,
+      socket: { rcv_unread_bytes: 14, snd_unsent_bytes: 0, snd_unacked_bytes: 0, shutdown: ['read', 'write'], linger_sec: null },
+      history: [{ from: 'ESTABLISHED', to: 'CLOSE', ms_before: 0.05 }],
+      cause: { code: 'close-unread', summary: 'pid 900 (nginx) called close() with 14 bytes unread', fix: 'read to EOF' },
+    });
+    const lines = formatText(e, { brief: false, verbose: false }).split('\n');
+    expect(lines[0]).toMatch(/ TCP_ABORT_ON_CLOSE +900\/nginx  #7$/);
+    expect(lines.slice(1)).toEqual([
+      '  close-unread: pid 900 (nginx) called close() with 14 bytes unread',
+      '  fix: read to EOF',
+      '  context: syscall close() by 900/nginx · path: __tcp_close → tcp_send_active_reset',
+      '  socket: unread 14 · shutdown read+write · history CLOSE -0.050 ms · closed by owner 0.200 ms before',
+    ]);
+    expect(formatText(e, { brief: true, verbose: false })).toBe(formatResetLine(e));
+    const verbose = formatText(e, { brief: false, verbose: true });
+    expect(verbose).toContain('owner: pid 900 tid 900 uid 33 (socket) cmd: nginx: worker process cgroup: /system.slice/nginx.service');
+    expect(verbose).toContain('stack: tcp_send_active_reset ← __tcp_close');
+  });
+
+  it('a failed syscall under its reset', () => {
+    const err: SyscallErrorEvent = {
+      type: 'syscall_error',
+      id: 8,
+      reset_id: 7,
+      wall_ns: WALL,
+      mono_ns: 1,
+      ms_after_reset: 0.12,
+      pid: 901,
+      tid: 901,
+      comm: 'client',
+      syscall: 'recvfrom',
+      errno: 'ECONNRESET',
+      family: 'ipv4',
+      laddr: '127.0.0.1',
+      lport: 5000,
+      raddr: '127.0.0.1',
+      rport: 80,
+      state: 'CLOSE',
+      netns: 1,
+      sock_cookie: 3,
+    };
+    expect(formatText(err, { brief: false, verbose: false })).toBe(
+      `  ↳ ${localTimeUs(WALL)} 901/client recvfrom() failed: ECONNRESET on 127.0.0.1:5000 → 127.0.0.1:80, 0.120 ms after #7`,
+    );
+    expect(formatText({ ...err, reset_id: null, ms_after_reset: null }, { brief: false, verbose: false })).toMatch(
+      /\(no reset seen on this socket\)$/,
+    );
+    const r = JSON.parse(formatJsonLine(err));
+    expect(r).toMatchObject({ type: 'syscall_error', id: 8, reset_id: 7, errno: 'ECONNRESET', syscall: 'recvfrom', pid: 901 });
   });
 
   it('spells segment flags as tcpdump does', () => {
@@ -59,9 +138,10 @@ describe('text output', () => {
 });
 
 describe('JSONL output', () => {
-  it('is one JSON object with type, schema_version, exact ns and ISO time', () => {
-    const line = formatJsonLine(fixture());
+  it('is one JSON object with type, schema_version, exact ns and ISO time first', () => {
+    const line = formatJsonLine(resetFixture());
     expect(line).not.toContain('\n');
+    expect(line.startsWith(`{"type":"reset","schema_version":1,"id":7,"time":"2026-11-21T08:00:09.737365224Z","ts_ns":${WALL},`)).toBe(true);
     const r = JSON.parse(line);
     expect(r).toMatchObject({
       type: 'reset',
@@ -78,15 +158,17 @@ describe('JSONL output', () => {
       reason: 'NO_SOCKET',
       reason_code: 1,
       current: { pid: 4711, comm: 'curl' },
+      context: { kind: 'softirq', syscall: 'connect' },
+      kernel_path: { signature: 'tcp_v6_rcv → tcp_v6_send_reset' },
       segment: { flags: ['SYN'], window: 65495 },
+      cause: { code: 'closed-port' },
     });
-    expect(line).toContain(`"ts_ns":${WALL}`);
-    expect(r.time).toBe('2026-11-21T08:00:09.737365224Z');
+    expect(r.wall_ns).toBeUndefined();
   });
 
-  it('keeps a comm that looks like JSON or like the ts placeholder intact', () => {
-    const r = JSON.parse(formatJsonLine(fixture({ current: { pid: 1, tid: 1, comm: '"__TS_NS__"\\' } })));
-    expect(r.current.comm).toBe('"__TS_NS__"\\');
+  it('keeps a comm with quotes and backslashes intact', () => {
+    const r = JSON.parse(formatJsonLine(resetFixture({ current: { pid: 1, tid: 1, comm: '"ts_ns":1\\' } })));
+    expect(r.current.comm).toBe('"ts_ns":1\\');
     expect(typeof r.ts_ns).toBe('number');
   });
 });

@@ -1,0 +1,212 @@
+/**
+ * Raw records -> enriched events: the owner (from the kernel maps, or /proc
+ * for sockets older than rsttrace), the context and kernel path from the
+ * stack, socket facts and history, the cause; and each failed syscall linked
+ * to the reset on its socket. Tables are bounded: old entries are evicted.
+ */
+import { decodeAddress, type Family } from './addr.js';
+import type { Clock } from './clock.js';
+import { classifyContext, meaningfulFrames, pathSignature } from './context.js';
+import type { RawRecord } from './decode.js';
+import {
+  ERRNO_NAMES,
+  tcpFlagNames,
+  type Owner,
+  type ResetEvent,
+  type SocketFacts,
+  type SyscallErrorEvent,
+  type TraceEvent,
+} from './event.js';
+import { explain } from './explain.js';
+import type { KernelNames } from './kernel.js';
+import type { ProcessTable, SocketOwner } from './procinfo.js';
+import type { Symbolizer } from './symbols.js';
+
+/** An owner known only by the 4-tuple is believed this long after it was seen. */
+const TUPLE_OWNER_MAX_MS = 120_000;
+/** A syscall error is linked to a reset on its socket at most this much later. */
+const LINK_MAX_MS = 60_000;
+/** Both ends' events of one local connection are at most this far apart. */
+const PEER_MAX_MS = 50;
+const MAX_REMEMBERED = 65_536;
+
+export interface CorrelatorDeps {
+  names: KernelNames;
+  syscalls: Record<number, string>;
+  symbols: Symbolizer;
+  clock: Clock;
+  processes: ProcessTable;
+  /** socket inode -> holder, scanned from /proc at start */
+  procOwners: Map<number, SocketOwner>;
+}
+
+interface Remembered {
+  id: number;
+  monoNs: number;
+  ends: Endpoints;
+}
+
+type Endpoints = { family: Family; laddr: string; lport: number; raddr: string; rport: number };
+
+/** A Map that forgets its oldest entries past a size. */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly max: number) {
+    super();
+  }
+  override set(key: K, value: V): this {
+    if (this.has(key)) this.delete(key);
+    else if (this.size >= this.max) this.delete(this.keys().next().value as K);
+    return super.set(key, value);
+  }
+}
+
+export class Correlator {
+  private nextId = 1;
+  private resetsByCookie = new BoundedMap<number, Remembered>(MAX_REMEMBERED);
+  private resetsByTuple = new BoundedMap<string, Remembered>(MAX_REMEMBERED);
+
+  constructor(private readonly deps: CorrelatorDeps) {}
+
+  /** Resets before the syscall errors they may cause, whatever their order in the ring. */
+  process(records: RawRecord[]): TraceEvent[] {
+    const out: TraceEvent[] = [];
+    for (const r of records) if (r.kind !== 'errno') out.push(this.reset(r));
+    for (const r of records) if (r.kind === 'errno') out.push(this.syscallError(r));
+    return out;
+  }
+
+  private syscallName(nr: number): string | null {
+    return nr < 0 ? null : (this.deps.syscalls[nr] ?? `syscall_${nr}`);
+  }
+
+  private endpoints(r: RawRecord): Endpoints {
+    const local = decodeAddress(r.family, r.laddr);
+    const remote = decodeAddress(r.family, r.raddr);
+    return { family: remote.family, laddr: local.address, lport: r.lport, raddr: remote.address, rport: r.rport };
+  }
+
+  private owner(r: RawRecord): Owner | null {
+    const { processes, procOwners } = this.deps;
+    const msBefore = (ns: number) => (ns > 0 ? (r.monoNs - ns) / 1e6 : null);
+    if (r.owner && !(r.owner.source === 'tuple' && (r.monoNs - r.owner.seenNs) / 1e6 > TUPLE_OWNER_MAX_MS)) {
+      const o = r.owner;
+      return {
+        pid: o.pid,
+        tid: o.tid,
+        comm: o.comm,
+        uid: o.uid,
+        ...processes.info(o.pid, o.cgroupId),
+        source: o.source,
+        last_syscall: this.syscallName(o.syscallNr),
+        last_syscall_ms_before: msBefore(o.seenNs),
+        closed_ms_before: msBefore(o.closedNs),
+      };
+    }
+    const held = r.sockIno ? procOwners.get(r.sockIno) : undefined;
+    if (held) {
+      return {
+        pid: held.pid,
+        tid: null,
+        comm: held.comm,
+        uid: held.uid,
+        ...processes.info(held.pid, null),
+        source: 'procfs',
+        last_syscall: null,
+        last_syscall_ms_before: null,
+        closed_ms_before: null,
+      };
+    }
+    return null;
+  }
+
+  private reset(r: RawRecord): ResetEvent {
+    const { names, symbols, clock } = this.deps;
+    const id = this.nextId++;
+    const ends = this.endpoints(r);
+    const stack = r.kstack.map((a) => symbols.name(a));
+    const frames = meaningfulFrames(stack);
+    const syscall = this.syscallName(r.syscallNr);
+    const ctx = classifyContext(frames, { comm: r.comm, kthread: r.kthread, syscall });
+    const inProcess = ctx.kind === 'syscall' || ctx.kind === 'softirq';
+    const direction = r.kind === 'send' ? 'send' : 'recv';
+
+    // the other end's event, when both ends are here: its tuple is ours reversed
+    const key = `${ends.laddr}|${ends.lport}|${ends.raddr}|${ends.rport}`;
+    const peerKey = `${direction === 'send' ? 'recv' : 'send'}|${ends.raddr}|${ends.rport}|${ends.laddr}|${ends.lport}`;
+    const peer = this.resetsByTuple.get(peerKey);
+    const peerId = peer && Math.abs(r.monoNs - peer.monoNs) / 1e6 <= PEER_MAX_MS ? peer.id : null;
+    this.resetsByTuple.set(`${direction}|${key}`, { id, monoNs: r.monoNs, ends });
+    if (r.sockCookie) this.resetsByCookie.set(r.sockCookie, { id, monoNs: r.monoNs, ends });
+
+    const socket: SocketFacts | null = r.socket && {
+      rcv_unread_bytes: r.socket.rcvUnread,
+      snd_unsent_bytes: r.socket.sndUnsent,
+      snd_unacked_bytes: r.socket.sndUnacked,
+      shutdown: [...(r.socket.shutdown & 1 ? ['read'] : []), ...(r.socket.shutdown & 2 ? ['write'] : [])],
+      linger_sec: r.socket.lingerSec,
+    };
+    const event: Omit<ResetEvent, 'cause'> = {
+      type: 'reset',
+      id,
+      direction,
+      wall_ns: clock.wallNs(r.monoNs),
+      mono_ns: r.monoNs,
+      ...ends,
+      state: r.state === null ? null : names.state(r.state),
+      reason: r.reason === null ? null : names.reason(r.reason),
+      reason_code: r.reason,
+      netns: r.netnsIno,
+      sock_cookie: r.sockCookie === 0 ? null : r.sockCookie,
+      cpu: r.cpu,
+      current: { pid: r.pid, tid: r.tid, comm: r.comm },
+      owner: this.owner(r),
+      context: {
+        kind: ctx.kind,
+        syscall: ctx.syscall,
+        pid: inProcess ? r.pid : null,
+        comm: inProcess ? r.comm : null,
+        timer: ctx.timer,
+      },
+      kernel_path: { signature: pathSignature(frames), stack: frames },
+      socket,
+      history: r.history.map((h) => ({
+        from: names.state(h.from),
+        to: names.state(h.to),
+        ms_before: (r.monoNs - h.tsNs) / 1e6,
+      })),
+      segment: r.segment && {
+        flags: tcpFlagNames(r.segment.tcpFlags),
+        seq: r.segment.seq,
+        ack: r.segment.ack,
+        window: r.segment.window,
+        payload_bytes: r.segment.payloadBytes,
+      },
+      peer_event_id: peerId,
+    };
+    return { ...event, cause: explain(event) };
+  }
+
+  private syscallError(r: RawRecord): SyscallErrorEvent {
+    const reset = r.sockCookie ? this.resetsByCookie.get(r.sockCookie) : undefined;
+    const linked = reset && (r.monoNs - reset.monoNs) / 1e6 <= LINK_MAX_MS ? reset : undefined;
+    return {
+      type: 'syscall_error',
+      id: this.nextId++,
+      reset_id: linked?.id ?? null,
+      wall_ns: this.deps.clock.wallNs(r.monoNs),
+      mono_ns: r.monoNs,
+      ms_after_reset: linked ? (r.monoNs - linked.monoNs) / 1e6 : null,
+      pid: r.pid,
+      tid: r.tid,
+      comm: r.comm,
+      syscall: this.syscallName(r.syscallNr) ?? '?',
+      errno: ERRNO_NAMES[r.err] ?? `errno ${r.err}`,
+      // a failed connect() has dissolved the socket's addresses by now: the
+      // reset saw them whole
+      ...(linked ? linked.ends : this.endpoints(r)),
+      state: r.state === null ? null : this.deps.names.state(r.state),
+      netns: r.netnsIno,
+      sock_cookie: r.sockCookie === 0 ? null : r.sockCookie,
+    };
+  }
+}

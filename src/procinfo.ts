@@ -1,0 +1,144 @@
+/**
+ * What /proc and the cgroup tree say about a process: command line, cgroup
+ * path, container. Read when a reset names the process, cached briefly; a
+ * process that has exited keeps what the kernel side recorded (pid, comm,
+ * uid, cgroup id).
+ */
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+export interface ProcessInfo {
+  cmdline: string | null;
+  cgroup: string | null;
+  container_id: string | null;
+}
+
+const CACHE_MS = 2000;
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/** docker-<id>.scope, cri-containerd-<id>.scope, crio-<id>, libpod-<id>, /docker/<id>, /kubepods/.../<id> */
+const CONTAINER_ID = /(?:^|[/-])([0-9a-f]{64})(?:\.scope)?(?:\/|$)/;
+
+export function containerIdOf(cgroupPath: string): string | null {
+  return CONTAINER_ID.exec(cgroupPath)?.[1] ?? null;
+}
+
+/** The cgroup v2 path in /proc/PID/cgroup ("0::/system.slice/x.service"). */
+export function parseProcCgroup(text: string): string | null {
+  const m = /^0::(.*)$/m.exec(text);
+  return m ? m[1]! : null;
+}
+
+export class ProcessTable {
+  private cache = new Map<number, { at: number; info: ProcessInfo }>();
+  private cgroupPaths: Map<bigint, string> | undefined;
+  private cgroupPathsAt = 0;
+
+  constructor(private readonly procRoot = '/proc') {}
+
+  info(pid: number, cgroupId: bigint | null, now = Date.now()): ProcessInfo {
+    const hit = this.cache.get(pid);
+    if (hit && now - hit.at < CACHE_MS) return hit.info;
+    const cmdline = this.read(`${pid}/cmdline`);
+    let cgroup = parseProcCgroup(this.read(`${pid}/cgroup`) ?? '');
+    if (cgroup === null && cgroupId !== null) cgroup = this.cgroupById(cgroupId, now);
+    const info: ProcessInfo = {
+      cmdline: cmdline === null || cmdline === '' ? null : cmdline.replace(/\0+$/, '').split('\0').join(' '),
+      cgroup,
+      container_id: cgroup === null ? null : containerIdOf(cgroup),
+    };
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(pid, { at: now, info });
+    return info;
+  }
+
+  private read(rel: string): string | null {
+    try {
+      return readFileSync(path.join(this.procRoot, rel), 'utf8');
+    } catch {
+      return null;
+    }
+  }
+
+  /** cgroup v2 ids are the inode numbers of the cgroup directories. */
+  private cgroupById(id: bigint, now: number): string | null {
+    if (!this.cgroupPaths || (!this.cgroupPaths.has(id) && now - this.cgroupPathsAt > 10_000)) {
+      this.cgroupPaths = new Map();
+      this.cgroupPathsAt = now;
+      const walk = (dir: string, depth: number) => {
+        if (depth > 12) return;
+        let st;
+        try {
+          st = statSync(dir, { bigint: true });
+        } catch {
+          return;
+        }
+        this.cgroupPaths!.set(st.ino, dir === CGROUP_ROOT ? '/' : dir.slice(CGROUP_ROOT.length));
+        let entries;
+        try {
+          entries = readdirSync(dir, { withFileTypes: true });
+        } catch {
+          return;
+        }
+        for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name), depth + 1);
+      };
+      walk(CGROUP_ROOT, 0);
+    }
+    return this.cgroupPaths.get(id) ?? null;
+  }
+}
+
+export interface SocketOwner {
+  pid: number;
+  comm: string;
+  uid: number;
+}
+
+/**
+ * Socket inode -> a process holding it, from /proc/PID/fd: the owners of
+ * sockets that existed before rsttrace attached.
+ */
+export function scanSocketOwners(procRoot = '/proc'): Map<number, SocketOwner> {
+  const owners = new Map<number, SocketOwner>();
+  let pids: string[];
+  try {
+    pids = readdirSync(procRoot).filter((d) => /^\d+$/.test(d));
+  } catch {
+    return owners;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(path.join(procRoot, pid, 'fd'));
+    } catch {
+      continue; // gone, or a kernel thread
+    }
+    let proc: SocketOwner | undefined;
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = readlinkSync(path.join(procRoot, pid, 'fd', fd));
+      } catch {
+        continue;
+      }
+      const m = /^socket:\[(\d+)\]$/.exec(target);
+      if (!m) continue;
+      const ino = Number(m[1]);
+      if (owners.has(ino)) continue;
+      if (!proc) {
+        let comm = '';
+        let uid = 0;
+        try {
+          const status = readFileSync(path.join(procRoot, pid, 'status'), 'utf8');
+          comm = /^Name:\s*(.*)$/m.exec(status)?.[1] ?? '';
+          uid = Number(/^Uid:\s*(\d+)/m.exec(status)?.[1] ?? 0);
+        } catch {
+          // exited meanwhile: keep the pid
+        }
+        proc = { pid: Number(pid), comm, uid };
+      }
+      owners.set(ino, proc);
+    }
+  }
+  return owners;
+}
