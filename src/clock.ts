@@ -30,3 +30,10 @@ export function localTimeUs(wallNs: bigint): string {
   const us = Number((wallNs / 1000n) % 1_000_000n);
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(us, 6)}`;
 }
+
+/** A duration for people: 0.082 ms, 3.4 ms, 12.5 s */
+export function formatMs(v: number): string {
+  if (v < 1) return `${v.toFixed(3)} ms`;
+  if (v < 10_000) return `${v.toFixed(1)} ms`;
+  return `${(v / 1000).toFixed(1)} s`;
+}

@@ -5,6 +5,7 @@
  * matches explains. What no rule knows is said plainly, with the raw facts.
  */
 import { formatEndpoint } from './addr.js';
+import { formatMs } from './clock.js';
 import type { Cause, ResetEvent } from './event.js';
 
 export type Explainable = Omit<ResetEvent, 'cause'>;
@@ -14,7 +15,7 @@ interface Rule {
   explain: (e: Explainable) => Cause;
 }
 
-const ms = (v: number | null | undefined): string => (v == null ? '?' : v < 1 ? `${v.toFixed(3)} ms` : v < 10_000 ? `${v.toFixed(1)} ms` : `${(v / 1000).toFixed(1)} s`);
+const ms = (v: number | null | undefined): string => (v == null ? '?' : formatMs(v));
 const who = (e: Explainable): string => (e.owner ? `pid ${e.owner.pid} (${e.owner.comm})` : 'the application');
 const bytes = (n: number): string => `${n} byte${n === 1 ? '' : 's'}`;
 const remote = (e: Explainable) => formatEndpoint(e.raddr, e.rport);
@@ -32,7 +33,7 @@ const RULES: Rule[] = [
     when: (e) => e.direction === 'send' && e.reason === 'NO_SOCKET' && e.owner?.source === 'tuple',
     explain: (e) => ({
       code: 'segment-after-close',
-      summary: `a ${bytes(segmentBytes(e))} segment from ${remote(e)} arrived for a connection that no longer exists: ${who(e)} had it${closedBefore(e)}`,
+      summary: `a segment (${bytes(segmentBytes(e))}) from ${remote(e)} arrived for a connection that no longer exists: ${who(e)} had it${closedBefore(e)}`,
       fix: HALF_CLOSE_FIX,
     }),
   },

@@ -1,6 +1,6 @@
 /** Human-readable output: pure functions of an event. */
 import { formatEndpoint } from '../addr.js';
-import { localTimeUs } from '../clock.js';
+import { formatMs, localTimeUs } from '../clock.js';
 import type { ResetEvent, SyscallErrorEvent, TraceEvent } from '../event.js';
 
 const ENDPOINT_WIDTH = 21; // "255.255.255.255:65535"
@@ -31,8 +31,6 @@ export function tcpdumpFlags(flags: string[]): string {
   if (flags.includes('ACK')) s += '.';
   return `[${s || 'none'}]`;
 }
-
-const msText = (v: number): string => (v < 1 ? `${v.toFixed(3)} ms` : v < 10_000 ? `${v.toFixed(1)} ms` : `${(v / 1000).toFixed(1)} s`);
 
 export function formatResetLine(e: ResetEvent): string {
   return [
@@ -81,9 +79,9 @@ export function formatResetDetails(e: ResetEvent, opts: TextOptions): string[] {
     if (s.linger_sec !== null) sock.push(`SO_LINGER ${s.linger_sec}s`);
   }
   if (e.history.length) {
-    sock.push(`history ${e.history.map((h) => `${h.to} -${msText(h.ms_before)}`).join(', ')}`);
+    sock.push(`history ${e.history.map((h) => `${h.to} -${formatMs(h.ms_before)}`).join(', ')}`);
   }
-  if (e.owner?.closed_ms_before != null) sock.push(`closed by owner ${msText(e.owner.closed_ms_before)} before`);
+  if (e.owner?.closed_ms_before != null) sock.push(`closed by owner ${formatMs(e.owner.closed_ms_before)} before`);
   if (sock.length) lines.push(`  socket: ${sock.join(' · ')}`);
   if (opts.verbose) {
     if (e.owner) {
@@ -100,7 +98,7 @@ export function formatResetDetails(e: ResetEvent, opts: TextOptions): string[] {
 }
 
 export function formatSyscallError(e: SyscallErrorEvent): string {
-  const link = e.reset_id !== null ? `, ${msText(e.ms_after_reset ?? 0)} after #${e.reset_id}` : ' (no reset seen on this socket)';
+  const link = e.reset_id !== null ? `, ${formatMs(e.ms_after_reset ?? 0)} after #${e.reset_id}` : ' (no reset seen on this socket)';
   return `  ↳ ${localTimeUs(e.wall_ns)} ${e.pid}/${e.comm} ${e.syscall}() failed: ${e.errno} on ${formatEndpoint(e.laddr, e.lport)} → ${formatEndpoint(e.raddr, e.rport)}${link}`;
 }
 
