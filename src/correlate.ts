@@ -67,11 +67,31 @@ export class Correlator {
 
   constructor(private readonly deps: CorrelatorDeps) {}
 
-  /** Resets before the syscall errors they may cause, whatever their order in the ring. */
+  /** Syscall errors that found no reset yet: they get one more batch. */
+  private waiting: RawRecord[] = [];
+
+  /**
+   * Resets before the syscall errors they may cause, whatever their order in
+   * the ring: tcp_abort() (ss -K) wakes the owner before it sends the RST, so
+   * the owner's failed syscall can come first, even a batch earlier.
+   */
   process(records: RawRecord[]): TraceEvent[] {
     const out: TraceEvent[] = [];
     for (const r of records) if (r.kind !== 'errno') out.push(this.reset(r));
-    for (const r of records) if (r.kind === 'errno') out.push(this.syscallError(r));
+    const errors = [...this.waiting, ...records.filter((r) => r.kind === 'errno')];
+    const held = new Set(this.waiting);
+    this.waiting = [];
+    for (const r of errors) {
+      if (!held.has(r) && r.sockCookie && !this.resetsByCookie.has(r.sockCookie)) this.waiting.push(r);
+      else out.push(this.syscallError(r));
+    }
+    return out;
+  }
+
+  /** What is still waiting, unlinked: at the end of a run. */
+  flush(): TraceEvent[] {
+    const out = this.waiting.map((r) => this.syscallError(r));
+    this.waiting = [];
     return out;
   }
 

@@ -114,12 +114,9 @@ export async function runTrace(opts: TraceOptions, io: TraceIo): Promise<number>
     for (const { sink, format } of sinks) if (format === formatJsonLine) sink.write(record + '\n');
   };
 
-  const onBatch = (batch: Buffer) => {
-    const n = decoder.count(batch);
-    const records: RawRecord[] = [];
-    for (let i = 0; i < n; i++) records.push(decoder.decode(batch, i));
+  const emit = (evs: TraceEvent[]) => {
     const chunks = sinks.map(() => [] as string[]);
-    for (const e of correlator.process(records)) {
+    for (const e of evs) {
       if (e.type === 'reset') {
         if (opts.count !== undefined && events >= opts.count) break;
         events++;
@@ -130,6 +127,13 @@ export async function runTrace(opts: TraceOptions, io: TraceIo): Promise<number>
     sinks.forEach(({ sink }, k) => {
       if (chunks[k]!.length) sink.write(chunks[k]!.join('\n') + '\n');
     });
+  };
+
+  const onBatch = (batch: Buffer) => {
+    const n = decoder.count(batch);
+    const records: RawRecord[] = [];
+    for (let i = 0; i < n; i++) records.push(decoder.decode(batch, i));
+    emit(correlator.process(records));
     if (opts.count !== undefined && events >= opts.count) stop();
   };
 
@@ -146,7 +150,10 @@ export async function runTrace(opts: TraceOptions, io: TraceIo): Promise<number>
     if (durationTimer) clearTimeout(durationTimer);
     for (const s of signals) process.off(s, onSignal);
     // What the kernel already wrote is still ours to print.
-    if (!readerGone) tracer.drain();
+    if (!readerGone) {
+      tracer.drain();
+      emit(correlator.flush());
+    }
     const stats = tracer.stats();
     tracer.close();
     if (!readerGone) reportLoss(stats);

@@ -1,0 +1,99 @@
+/** Linking syscall errors to resets, and both ends of a local connection. */
+import { describe, expect, it } from 'vitest';
+import { Correlator } from '../../src/correlate.js';
+import type { RawRecord } from '../../src/decode.js';
+import { kernelNames } from '../../src/kernel.js';
+import { ProcessTable } from '../../src/procinfo.js';
+import { parseKallsyms, symbolizer } from '../../src/symbols.js';
+
+const v4 = (...b: number[]) => Uint8Array.from([...b, ...new Array(16 - b.length).fill(0)]);
+
+function raw(over: Partial<RawRecord>): RawRecord {
+  return {
+    kind: 'recv',
+    monoNs: 1_000_000,
+    sockCookie: 0,
+    sockIno: 0,
+    netnsIno: 1,
+    cpu: 0,
+    pid: 10,
+    tid: 10,
+    comm: 'app',
+    kthread: false,
+    syscallNr: 45,
+    err: 0,
+    reason: null,
+    family: 2,
+    lport: 5000,
+    rport: 80,
+    state: 1,
+    laddr: v4(127, 0, 0, 1),
+    raddr: v4(127, 0, 0, 1),
+    segment: null,
+    socket: null,
+    owner: null,
+    history: [],
+    kstack: [],
+    ...over,
+  };
+}
+
+function correlator(procOwners = new Map()) {
+  return new Correlator({
+    names: kernelNames({ reasons: { 11: 'TCP_ABORT_ON_CLOSE' }, states: { 1: 'ESTABLISHED', 7: 'CLOSE' } }),
+    syscalls: { 45: 'recvfrom', 3: 'close' },
+    symbols: symbolizer(parseKallsyms('')),
+    clock: { wallNs: (m) => BigInt(m) },
+    processes: new ProcessTable('/nonexistent'),
+    procOwners,
+  });
+}
+
+describe('correlation', () => {
+  it('links a failed syscall to the reset on its socket, with the reset’s 4-tuple', () => {
+    const c = correlator();
+    const [reset] = c.process([raw({ sockCookie: 7 })]);
+    const [err] = c.process([raw({ kind: 'errno', err: 104, sockCookie: 7, monoNs: 1_500_000, lport: 0, rport: 0 })]);
+    expect(reset).toMatchObject({ type: 'reset', id: 1 });
+    expect(err).toMatchObject({ type: 'syscall_error', id: 2, reset_id: 1, errno: 'ECONNRESET', syscall: 'recvfrom', lport: 5000, rport: 80, ms_after_reset: 0.5 });
+  });
+
+  it('an error that comes before its reset waits one batch for it', () => {
+    const c = correlator();
+    expect(c.process([raw({ kind: 'errno', err: 103, sockCookie: 9, monoNs: 2_000_000 })])).toEqual([]);
+    const out = c.process([raw({ kind: 'send', reason: 11, sockCookie: 9, monoNs: 2_100_000 })]);
+    expect(out.map((e) => e.type)).toEqual(['reset', 'syscall_error']);
+    expect(out[1]).toMatchObject({ reset_id: out[0]!.id, errno: 'ECONNABORTED' });
+  });
+
+  it('an error whose reset never comes is written unlinked, not lost', () => {
+    const c = correlator();
+    expect(c.process([raw({ kind: 'errno', err: 32, sockCookie: 11 })])).toEqual([]);
+    expect(c.process([])).toMatchObject([{ type: 'syscall_error', reset_id: null, errno: 'EPIPE' }]);
+    expect(c.process([raw({ kind: 'errno', err: 32, sockCookie: 12 })])).toEqual([]);
+    expect(c.flush()).toMatchObject([{ type: 'syscall_error', reset_id: null }]);
+  });
+
+  it('links the two ends of a local connection', () => {
+    const c = correlator();
+    const [recv] = c.process([raw({ kind: 'recv', lport: 80, rport: 5000, monoNs: 1_000_000 })]);
+    const [send] = c.process([raw({ kind: 'send', reason: 11, lport: 5000, rport: 80, monoNs: 1_050_000 })]);
+    expect(recv).toMatchObject({ peer_event_id: null });
+    expect(send).toMatchObject({ peer_event_id: (recv as { id: number }).id });
+  });
+
+  it('takes the owner of a socket older than rsttrace from /proc', () => {
+    const c = correlator(new Map([[555, { pid: 77, comm: 'old', uid: 1 }]]));
+    const [e] = c.process([raw({ sockIno: 555 })]);
+    expect(e).toMatchObject({ owner: { pid: 77, comm: 'old', source: 'procfs' } });
+  });
+
+  it('does not believe a 4-tuple owner from long ago', () => {
+    const c = correlator();
+    const owner = { source: 'tuple' as const, pid: 5, tid: 5, uid: 0, comm: 'x', cgroupId: 0n, seenNs: 1, closedNs: 1, syscallNr: 3 };
+    const [stale] = c.process([raw({ owner, monoNs: 200_000_000_000 })]);
+    const [fresh] = c.process([raw({ owner, monoNs: 1_000_000_000, lport: 1 })]);
+    expect(stale).toMatchObject({ owner: null });
+    expect(fresh).toMatchObject({ owner: { pid: 5, source: 'tuple', closed_ms_before: 999.999999 } });
+  });
+});
