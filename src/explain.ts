@@ -193,8 +193,11 @@ const RULES: Rule[] = [
     when: (e) => e.direction === 'recv' && (e.state === 'FIN_WAIT1' || e.state === 'FIN_WAIT2') && !!e.socket?.shutdown.includes('read'),
     explain: (e) => ({
       code: 'abort-after-shutdown-read',
-      summary: `data arrived on a socket ${who(e)} shut down for reading: the kernel resets this connection itself`,
-      fix: 'to half-close, use shutdown(SHUT_WR) and keep reading until EOF',
+      summary:
+        e.owner?.closed_ms_before != null
+          ? `data arrived on a socket ${who(e)} had closed${closedBefore(e)}: the kernel aborts the connection and resets it (not an RST from ${remote(e)})`
+          : `data arrived on a socket ${who(e)} shut down for reading: the kernel aborts the connection and resets it (not an RST from ${remote(e)})`,
+      fix: HALF_CLOSE_FIX,
     }),
   },
   {

@@ -143,6 +143,35 @@ export class Netns {
   }
 }
 
+/**
+ * Two hosts of the test's own: namespaces joined by a veth pair, with
+ * addresses from the benchmarking range (RFC 2544) that exist only inside
+ * them. Deleting the namespaces deletes the link.
+ */
+export class VethPair {
+  readonly server: Netns;
+  readonly client: Netns;
+  readonly serverAddr = '198.18.0.1';
+  readonly clientAddr = '198.18.0.2';
+  readonly serverIface = 'rst-s';
+  readonly clientIface = 'rst-c';
+
+  constructor(tag: string) {
+    this.server = new Netns(`${tag}s`);
+    this.client = new Netns(`${tag}c`);
+    run('ip', ['link', 'add', this.serverIface, 'netns', this.server.name, 'type', 'veth', 'peer', 'name', this.clientIface, 'netns', this.client.name]);
+    run('ip', ['-n', this.server.name, 'addr', 'add', `${this.serverAddr}/30`, 'dev', this.serverIface]);
+    run('ip', ['-n', this.client.name, 'addr', 'add', `${this.clientAddr}/30`, 'dev', this.clientIface]);
+    run('ip', ['-n', this.server.name, 'link', 'set', this.serverIface, 'up']);
+    run('ip', ['-n', this.client.name, 'link', 'set', this.clientIface, 'up']);
+  }
+
+  close(): void {
+    this.server.close();
+    this.client.close();
+  }
+}
+
 export function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
