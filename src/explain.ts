@@ -21,7 +21,9 @@ const bytes = (n: number): string => `${n} byte${n === 1 ? '' : 's'}`;
 const remote = (e: Explainable) => formatEndpoint(e.raddr, e.rport);
 const local = (e: Explainable) => formatEndpoint(e.laddr, e.lport);
 const onPath = (e: Explainable, re: RegExp) => e.kernel_path.stack.some((f) => re.test(f));
-const closedBefore = (e: Explainable) => (e.owner?.closed_ms_before != null ? `, which closed it ${ms(e.owner.closed_ms_before)} before` : '');
+/** "3.2 ms after pid 4711 (client) closed it" */
+const afterClose = (e: Explainable, what: string) =>
+  `${e.owner?.closed_ms_before != null ? `${ms(e.owner.closed_ms_before)} ` : ''}after ${who(e)} closed ${what}`;
 const segmentBytes = (e: Explainable) => e.segment?.payload_bytes ?? 0;
 
 const HALF_CLOSE_FIX =
@@ -33,7 +35,7 @@ const RULES: Rule[] = [
     when: (e) => e.direction === 'send' && e.reason === 'NO_SOCKET' && e.owner?.source === 'tuple',
     explain: (e) => ({
       code: 'segment-after-close',
-      summary: `a segment (${bytes(segmentBytes(e))}) from ${remote(e)} arrived for a connection that no longer exists: ${who(e)} had it${closedBefore(e)}`,
+      summary: `a segment (${bytes(segmentBytes(e))}) from ${remote(e)} arrived for a connection that no longer exists: it came ${afterClose(e, 'it')}`,
       fix: HALF_CLOSE_FIX,
     }),
   },
@@ -57,7 +59,7 @@ const RULES: Rule[] = [
     when: (e) => e.direction === 'send' && e.reason === 'TCP_TIMEWAIT_SOCKET',
     explain: (e) => ({
       code: 'late-data-timewait',
-      summary: `${bytes(segmentBytes(e))} from ${remote(e)} arrived after ${who(e)} had closed the connection${closedBefore(e)} (it was in TIME_WAIT): the peer was still sending`,
+      summary: `${bytes(segmentBytes(e))} from ${remote(e)} arrived ${afterClose(e, 'the connection')} (now in TIME_WAIT): the peer was still sending`,
       fix: HALF_CLOSE_FIX,
     }),
   },
@@ -65,7 +67,7 @@ const RULES: Rule[] = [
     when: (e) => e.direction === 'send' && e.reason === 'TCP_ABORT_ON_DATA' && e.owner?.closed_ms_before != null,
     explain: (e) => ({
       code: 'data-after-close',
-      summary: `${bytes(segmentBytes(e))} from ${remote(e)} arrived after ${who(e)} closed the socket${closedBefore(e)} (still in ${e.state ?? '?'}): nobody could read them`,
+      summary: `${bytes(segmentBytes(e))} from ${remote(e)} arrived ${afterClose(e, 'the socket')} (still in ${e.state ?? '?'}): nobody could read them`,
       fix: HALF_CLOSE_FIX,
     }),
   },
@@ -120,7 +122,7 @@ const RULES: Rule[] = [
     when: (e) => e.direction === 'send' && e.reason === 'TCP_STATE' && onPath(e, /^(tcp_abort|inet_diag_destroy|tcp_diag_destroy|sock_diag_destroy)$/),
     explain: (e) => ({
       code: 'killed',
-      summary: `the socket was destroyed from outside (ss -K / SOCK_DESTROY) by pid ${e.context.pid ?? '?'} (${e.context.comm ?? '?'}); its owner sees ECONNABORTED`,
+      summary: `the socket was destroyed from outside (ss -K / SOCK_DESTROY) by pid ${e.context.pid ?? '?'} (${e.context.comm ?? '?'}); its owner, ${who(e)}, sees ECONNABORTED`,
       fix: 'find who runs ss -K (or another SOCK_DESTROY user, e.g. a proxy or cilium) and why',
     }),
   },
@@ -195,7 +197,7 @@ const RULES: Rule[] = [
       code: 'abort-after-shutdown-read',
       summary:
         e.owner?.closed_ms_before != null
-          ? `data arrived on a socket ${who(e)} had closed${closedBefore(e)}: the kernel aborts the connection and resets it (not an RST from ${remote(e)})`
+          ? `data arrived ${afterClose(e, 'the socket')}: the kernel aborts the connection and resets it (not an RST from ${remote(e)})`
           : `data arrived on a socket ${who(e)} shut down for reading: the kernel aborts the connection and resets it (not an RST from ${remote(e)})`,
       fix: HALF_CLOSE_FIX,
     }),

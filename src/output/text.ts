@@ -79,7 +79,9 @@ export function formatResetDetails(e: ResetEvent, opts: TextOptions): string[] {
     if (s.linger_sec !== null) sock.push(`SO_LINGER ${s.linger_sec}s`);
   }
   if (e.history.length) {
-    sock.push(`history ${e.history.map((h) => `${h.to} -${formatMs(h.ms_before)}`).join(', ')}`);
+    // a FIN_WAIT2 -> FIN_WAIT2 change is the socket turning into a timewait socket
+    const step = (h: (typeof e.history)[number]) => (h.from === h.to ? `${h.to} (timewait)` : h.to);
+    sock.push(`history ${e.history.map((h) => `${step(h)} -${formatMs(h.ms_before)}`).join(', ')}`);
   }
   if (e.owner?.closed_ms_before != null) sock.push(`closed by owner ${formatMs(e.owner.closed_ms_before)} before`);
   if (sock.length) lines.push(`  socket: ${sock.join(' · ')}`);

@@ -49,7 +49,7 @@ describe('cause catalog', () => {
     );
     expect(c.code).toBe('segment-after-close');
     expect(c.summary).toContain('a segment (120 bytes) from 127.0.0.1:40000');
-    expect(c.summary).toContain('pid 4711 (client) had it, which closed it 3.2 ms before');
+    expect(c.summary).toContain('arrived for a connection that no longer exists: it came 3.2 ms after pid 4711 (client) closed it');
   });
 
   it('no socket, no history: says what it may be', () => {
@@ -61,7 +61,7 @@ describe('cause catalog', () => {
     const tw = explain(ev({ reason: 'TCP_TIMEWAIT_SOCKET', state: 'TIME_WAIT', segment: seg, owner: owner({ source: 'tuple', closed_ms_before: 12 }) }));
     expect(tw.code).toBe('late-data-timewait');
     expect(tw.summary).toBe(
-      '6 bytes from 127.0.0.1:40000 arrived after pid 4711 (client) had closed the connection, which closed it 12.0 ms before (it was in TIME_WAIT): the peer was still sending',
+      '6 bytes from 127.0.0.1:40000 arrived 12.0 ms after pid 4711 (client) closed the connection (now in TIME_WAIT): the peer was still sending',
     );
     expect(tw.fix).toMatch(/shutdown\(SHUT_WR\), read until EOF/);
     const fw1 = explain(ev({ reason: 'TCP_ABORT_ON_DATA', state: 'FIN_WAIT1', segment: seg, owner: owner({ closed_ms_before: 0.5 }) }));
@@ -99,7 +99,7 @@ describe('cause catalog', () => {
       }),
     );
     expect(killed.code).toBe('killed');
-    expect(killed.summary).toContain('by pid 99 (ss)');
+    expect(killed.summary).toContain('by pid 99 (ss); its owner, pid 4711 (client), sees ECONNABORTED');
     expect(explain(ev({ reason: 'TCP_STATE', state: 'FIN_WAIT2', context: { kind: 'timer', syscall: null, pid: null, comm: null, timer: 'tcp_keepalive_timer' } })).code).toBe(
       'fin-wait2-timeout',
     );
