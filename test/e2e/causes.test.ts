@@ -61,6 +61,26 @@ describe.skipIf(skip)('causes of real resets', () => {
     });
   }
 
+  it('an error read with getsockopt(SO_ERROR) after a non-blocking connect (Node’s net.connect) is linked too', async () => {
+    const trace = await startTrace();
+    const client = ns.exec(process.execPath, [
+      '-e',
+      "require('net').connect(9, '127.0.0.1').on('error', (e) => console.log(JSON.stringify({ pid: process.pid, code: e.code })))",
+    ]);
+    const out = JSON.parse(client);
+    const { records } = await trace.stop();
+    expect(out.code).toBe('ECONNREFUSED');
+    const mine = records.filter((r) => r.netns === ns.inode);
+    const recv = one(inNetns(mine, ns), { direction: 'recv' });
+    expect(recv).toMatchObject({ owner: { pid: out.pid }, cause: { code: 'connection-refused' } });
+    expect(one(mine.filter((r) => r.type === 'syscall_error'), { pid: out.pid })).toMatchObject({
+      reset_id: recv.id,
+      syscall: 'getsockopt',
+      errno: 'ECONNREFUSED',
+      rport: 9,
+    });
+  });
+
   it('close() with unread data: the closer, its syscall, the unread bytes; the peer’s recv fails', async () => {
     const { out, resets, errors } = await traced('unread-close', '127.0.0.1');
     const send = one(resets, { direction: 'send' });
@@ -226,5 +246,36 @@ describe.skipIf(skip)('sockets older than rsttrace', () => {
       owner: { pid: out.server_pid, source: 'socket' },
       cause: { code: 'linger-zero' },
     });
+  });
+});
+
+describe.skipIf(skip)('a segment for a connection that no longer exists', () => {
+  let ns: Netns;
+  beforeAll(() => {
+    ns = new Netns('notw');
+    // no TIME_WAIT sockets in this namespace: a closed connection leaves nothing behind
+    ns.exec('sysctl', ['-qw', 'net.ipv4.tcp_max_tw_buckets=0']);
+  });
+  afterAll(() => ns?.close());
+
+  it('NO_SOCKET, with the last owner of that 4-tuple and when it closed it', async () => {
+    const trace = await startTrace();
+    const out = ns.scenario('kb-timewait', '127.0.0.1');
+    const { records } = await trace.stop();
+    const resets = inNetns(records, ns);
+    const send = resets.find((r) => r.direction === 'send');
+    expect(send).toMatchObject({
+      reason: 'NO_SOCKET',
+      state: null,
+      lport: out.client_port,
+      rport: out.server_port,
+      owner: { pid: out.client_pid, source: 'tuple', last_syscall: 'close' },
+      cause: { code: 'segment-after-close' },
+    });
+    expect(send!.owner.closed_ms_before).toBeGreaterThan(0);
+    expect(send!.cause.summary).toMatch(new RegExp(`after pid ${out.client_pid} \\(rstscen\\) closed it$`));
+    const recv = resets.find((r) => r.direction === 'recv');
+    const errors = records.filter((r) => r.type === 'syscall_error' && r.pid === out.server_pid);
+    expect(errors).toMatchObject([{ reset_id: recv!.id, errno: 'EPIPE' }]);
   });
 });
