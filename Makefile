@@ -41,6 +41,7 @@ $(SCENARIOS): test/scenarios/rstscen.c | .deps-system.stamp
 # Unit and end-to-end tests; end-to-end ones need root and are skipped, with
 # the reason printed, without it.
 test: build
+	npx tsc -p test/tsconfig.json
 	npx vitest run
 
 unit: $(CLI)

@@ -5,9 +5,12 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
-import { runTrace } from './commands/trace.js';
+import type { Command, Io } from './commands/command.js';
+import { traceCommand } from './commands/trace.js';
 import { EXIT_USAGE, UserError } from './errors.js';
-import { parseChoice, parseCount, parsePath, parseRingMiB, parseSeconds } from './options.js';
+
+/** Every command rsttrace has; the first is the default. */
+const COMMANDS: Command[] = [traceCommand];
 
 const EPILOG = `Examples:
   sudo rsttrace                 one line per TCP reset on this host
@@ -15,45 +18,18 @@ const EPILOG = `Examples:
   sudo rsttrace -w resets.jsonl keep a capture while watching
   sudo rsttrace -d 10 -n 100    stop after 10 s or 100 resets`;
 
-export async function main(argv: string[], io = { stdoutFd: 1, stderr: (l: string) => process.stderr.write(l + '\n') }): Promise<number> {
+export async function main(argv: string[], io: Io = { stdoutFd: 1, stderr: (l: string) => process.stderr.write(l + '\n') }): Promise<number> {
   let exitCode = 0;
-  const parser = yargs(argv)
+  let parser = yargs(argv)
     .scriptName('rsttrace')
     .parserConfiguration({ 'camel-case-expansion': false })
-    .usage('$0 [options]\n\nTraces every TCP reset this host sends or receives and says why.')
-    .command(
-      '$0',
-      'trace TCP resets',
-      (y) =>
-        y
-          .option('output', { alias: 'o', type: 'string', default: 'text', describe: 'stdout format: text | jsonl', group: 'Output:' })
-          .option('write', { alias: 'w', type: 'string', describe: 'also write JSON lines to FILE (created 0600)', group: 'Output:' })
-          .option('force', { type: 'boolean', default: false, describe: 'let -w overwrite an existing file', group: 'Output:' })
-          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'nothing on stdout (with -w)', group: 'Output:' })
-          .option('brief', { type: 'boolean', default: false, describe: 'text: one line per reset, no explanation', group: 'Output:' })
-          .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'text: owner details and the whole kernel stack', group: 'Output:' })
-          .option('duration', { alias: 'd', type: 'number', describe: 'stop after SECONDS', group: 'Stop:' })
-          .option('count', { alias: 'n', type: 'number', describe: 'stop after N resets', group: 'Stop:' })
-          .option('ring-buffer', { type: 'number', default: 8, describe: 'ring buffer size in MiB (power of two)', group: 'Tuning:' })
-          .option('ready-file', { type: 'string', hidden: true }),
-      async (args) => {
-        exitCode = await runTrace(
-          {
-            output: parseChoice('--output', args.output, ['text', 'jsonl'] as const),
-            write: args.write === undefined ? undefined : parsePath('--write', args.write),
-            force: args.force,
-            quiet: args.quiet,
-            brief: args.brief,
-            verbose: args.verbose,
-            durationSec: args.duration === undefined ? undefined : parseSeconds('--duration', args.duration),
-            count: args.count === undefined ? undefined : parseCount('--count', args.count),
-            ringMiB: parseRingMiB('--ring-buffer', args['ring-buffer']),
-            readyFile: args['ready-file'],
-          },
-          io,
-        );
-      },
-    )
+    .usage('$0 [command] [options]\n\nTraces every TCP reset this host sends or receives and says why.');
+  for (const c of COMMANDS) {
+    parser = parser.command(c.command, c.describe, c.builder, async (args) => {
+      exitCode = await c.run(args, io);
+    });
+  }
+  parser = parser
     .strict()
     .epilog(EPILOG)
     .help()

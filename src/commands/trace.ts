@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { systemClock } from '../clock.js';
+import { defineCommand, type Io } from './command.js';
 import { Correlator } from '../correlate.js';
 import { createDecoder, type RawRecord } from '../decode.js';
 import type { TraceEvent } from '../event.js';
@@ -13,6 +14,7 @@ import { loadAddon, type NativeTracer, type TracerStats } from '../native.js';
 import { formatJsonLine, SCHEMA_VERSION } from '../output/jsonl.js';
 import { fdSink, fileSink, type Sink } from '../output/sink.js';
 import { formatText, TEXT_HEADER } from '../output/text.js';
+import { parseChoice, parseCount, parsePath, parseRingMiB, parseSeconds } from '../options.js';
 import { checkBtf, checkPrivileges, checkTracepoints } from '../preflight.js';
 import { ProcessTable, scanSocketOwners } from '../procinfo.js';
 import { kernelSymbols } from '../symbols.js';
@@ -33,10 +35,6 @@ export interface TraceOptions {
   readyFile?: string;
 }
 
-export interface TraceIo {
-  stdoutFd: number;
-  stderr: (line: string) => void;
-}
 
 const LOSS_CHECK_MS = 1000;
 
@@ -60,7 +58,7 @@ function openTracer(create: () => NativeTracer): NativeTracer {
   }
 }
 
-export async function runTrace(opts: TraceOptions, io: TraceIo): Promise<number> {
+export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   checkPrivileges();
   checkBtf();
   const addon = loadAddon();
@@ -173,3 +171,36 @@ export async function runTrace(opts: TraceOptions, io: TraceIo): Promise<number>
   if (opts.readyFile) writeFileSync(opts.readyFile, `${process.pid}\n`);
   return done;
 }
+
+export const traceCommand = defineCommand({
+  command: '$0',
+  describe: 'trace TCP resets (the default command)',
+  builder: (y) =>
+    y
+      .option('output', { alias: 'o', type: 'string', default: 'text', describe: 'stdout format: text | jsonl', group: 'Output:' })
+      .option('write', { alias: 'w', type: 'string', describe: 'also write JSON lines to FILE (created 0600)', group: 'Output:' })
+      .option('force', { type: 'boolean', default: false, describe: 'let -w overwrite an existing file', group: 'Output:' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'nothing on stdout (with -w)', group: 'Output:' })
+      .option('brief', { type: 'boolean', default: false, describe: 'text: one line per reset, no explanation', group: 'Output:' })
+      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'text: owner details and the whole kernel stack', group: 'Output:' })
+      .option('duration', { alias: 'd', type: 'number', describe: 'stop after SECONDS', group: 'Stop:' })
+      .option('count', { alias: 'n', type: 'number', describe: 'stop after N resets', group: 'Stop:' })
+      .option('ring-buffer', { type: 'number', default: 8, describe: 'ring buffer size in MiB (power of two)', group: 'Tuning:' })
+      .option('ready-file', { type: 'string', hidden: true }),
+  run: (args, io) =>
+    runTrace(
+      {
+        output: parseChoice('--output', args.output, ['text', 'jsonl'] as const),
+        write: args.write === undefined ? undefined : parsePath('--write', args.write),
+        force: args.force,
+        quiet: args.quiet,
+        brief: args.brief,
+        verbose: args.verbose,
+        durationSec: args.duration === undefined ? undefined : parseSeconds('--duration', args.duration),
+        count: args.count === undefined ? undefined : parseCount('--count', args.count),
+        ringMiB: parseRingMiB('--ring-buffer', args['ring-buffer']),
+        readyFile: args['ready-file'],
+      },
+      io,
+    ),
+});
