@@ -78,3 +78,6 @@ export function loadAddon(): Addon {
   }
   return cached;
 }
+
+/** The version in package.json, one directory above dist/ and src/. */
+export const RSTTRACE_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;

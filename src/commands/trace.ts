@@ -3,6 +3,7 @@
  * --duration, --count, or the reader of stdout going away), then a summary.
  */
 import { writeFileSync } from 'node:fs';
+import { hostname, release } from 'node:os';
 import { systemClock } from '../clock.js';
 import { defineCommand, type Io } from './command.js';
 import { Correlator } from '../correlate.js';
@@ -10,10 +11,10 @@ import { createDecoder, type RawRecord } from '../decode.js';
 import type { TraceEvent } from '../event.js';
 import { errnoCode, UserError } from '../errors.js';
 import { kernelNames } from '../kernel.js';
-import { loadAddon, type NativeTracer, type TracerStats } from '../native.js';
-import { formatJsonLine, SCHEMA_VERSION } from '../output/jsonl.js';
-import { fdSink, fileSink, type Sink } from '../output/sink.js';
-import { formatText, TEXT_HEADER } from '../output/text.js';
+import { loadAddon, RSTTRACE_VERSION, type NativeTracer, type TracerStats } from '../native.js';
+import { SCHEMA_VERSION, type SessionEnd } from '../output/jsonl.js';
+import { jsonlOutput, textOutput, type Output } from '../output/outputs.js';
+import { fdSink, fileSink } from '../output/sink.js';
 import { parseChoice, parseCount, parsePath, parseRingMiB, parseSeconds } from '../options.js';
 import { checkBtf, checkPrivileges, checkTracepoints } from '../preflight.js';
 import { ProcessTable, scanSocketOwners } from '../procinfo.js';
@@ -30,7 +31,7 @@ export interface TraceOptions {
   verbose: boolean;
   durationSec?: number;
   count?: number;
-  ringMiB: number;
+  ringBufferMib: number;
   /** written once the programs are attached (for tests and scripts) */
   readyFile?: string;
 }
@@ -68,35 +69,40 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   const decoder = createDecoder(addon.layout);
 
   let readerGone = false;
-  const sinks: { sink: Sink; format: (e: TraceEvent) => string }[] = [];
+  const outputs: Output[] = [];
   if (!opts.quiet) {
-    const textOpts = { brief: opts.brief, verbose: opts.verbose };
-    const format = opts.output === 'jsonl' ? formatJsonLine : (e: TraceEvent) => formatText(e, textOpts);
-    sinks.push({ sink: fdSink(io.stdoutFd, () => ((readerGone = true), stop())), format });
+    const stdout = fdSink(io.stdoutFd, () => {
+      readerGone = true;
+      stop('stdout closed');
+    });
+    outputs.push(opts.output === 'jsonl' ? jsonlOutput(stdout) : textOutput(stdout, { brief: opts.brief, verbose: opts.verbose }));
   }
   const file = opts.write ? fileSink(opts.write, opts.force) : undefined;
-  if (file) sinks.push({ sink: file, format: formatJsonLine });
+  if (file) outputs.push(jsonlOutput(file));
 
   let tracer: NativeTracer;
   try {
-    tracer = openTracer(() => new addon.Tracer({ ringBufferBytes: opts.ringMiB << 20 }));
+    tracer = openTracer(() => new addon.Tracer({ ringBufferBytes: opts.ringBufferMib << 20 }));
   } catch (err) {
     file?.abandon();
     throw err;
   }
   const startNs = process.hrtime.bigint();
+  const clock = systemClock();
   const correlator = new Correlator({
     names,
     syscalls: addon.syscalls,
     symbols: kernelSymbols(),
-    clock: systemClock(),
+    clock,
     processes: new ProcessTable(),
     // sockets opened before the programs were attached have no owner in the kernel maps
     procOwners: scanSocketOwners(),
   });
+  const nowWall = () => clock.wallNs(Number(process.hrtime.bigint()));
 
-  let events = 0;
+  let resets = 0;
   let sent = 0;
+  let syscallErrors = 0;
   let lostReported = 0;
   let stopping = false;
   let resolveDone: (code: number) => void;
@@ -108,23 +114,23 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     const delta = total - lostReported;
     lostReported = total;
     io.stderr(`rsttrace: warning: ${delta} reset events lost (${total} in all): the ring buffer was full; try a larger --ring-buffer`);
-    const record = JSON.stringify({ type: 'lost', schema_version: SCHEMA_VERSION, time: new Date().toISOString(), lost: delta, lost_total: total });
-    for (const { sink, format } of sinks) if (format === formatJsonLine) sink.write(record + '\n');
+    for (const o of outputs) o.lost(nowWall(), delta, total);
   };
 
   const emit = (evs: TraceEvent[]) => {
-    const chunks = sinks.map(() => [] as string[]);
+    let n = 0;
     for (const e of evs) {
       if (e.type === 'reset') {
-        if (opts.count !== undefined && events >= opts.count) break;
-        events++;
+        if (opts.count !== undefined && resets >= opts.count) break;
+        resets++;
         if (e.direction === 'send') sent++;
+      } else {
+        syscallErrors++;
       }
-      sinks.forEach(({ format }, k) => chunks[k]!.push(format(e)));
+      n++;
     }
-    sinks.forEach(({ sink }, k) => {
-      if (chunks[k]!.length) sink.write(chunks[k]!.join('\n') + '\n');
-    });
+    const shown = n === evs.length ? evs : evs.slice(0, n);
+    for (const o of outputs) o.events(shown);
   };
 
   const onBatch = (batch: Buffer) => {
@@ -132,16 +138,16 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     const records: RawRecord[] = [];
     for (let i = 0; i < n; i++) records.push(decoder.decode(batch, i));
     emit(correlator.process(records));
-    if (opts.count !== undefined && events >= opts.count) stop();
+    if (opts.count !== undefined && resets >= opts.count) stop('count');
   };
 
   const lossTimer = setInterval(() => reportLoss(tracer.stats()), LOSS_CHECK_MS);
-  const durationTimer = opts.durationSec ? setTimeout(() => stop(), opts.durationSec * 1000) : undefined;
+  const durationTimer = opts.durationSec ? setTimeout(() => stop('duration'), opts.durationSec * 1000) : undefined;
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  const onSignal = () => stop();
+  const onSignal = (signal: NodeJS.Signals) => stop(`signal ${signal}`);
   for (const s of signals) process.on(s, onSignal);
 
-  function stop() {
+  function stop(reason: string) {
     if (stopping) return;
     stopping = true;
     clearInterval(lossTimer);
@@ -155,20 +161,38 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     const stats = tracer.stats();
     tracer.close();
     if (!readerGone) reportLoss(stats);
-    for (const { sink } of sinks) sink.close();
+    const secs = Number(process.hrtime.bigint() - startNs) / 1e9;
+    const end: SessionEnd = {
+      reason,
+      duration_s: Math.round(secs * 1000) / 1000,
+      resets,
+      sent,
+      received: resets - sent,
+      syscall_errors: syscallErrors,
+      lost: lost(stats),
+    };
+    for (const o of outputs) o.end(nowWall(), end);
     if (!readerGone) {
-      const secs = Number(process.hrtime.bigint() - startNs) / 1e9;
-      io.stderr(
-        `rsttrace: ${events} resets (${sent} sent, ${events - sent} received) in ${secs.toFixed(1)} s, ${lost(stats)} lost`,
-      );
+      io.stderr(`rsttrace: ${resets} resets (${sent} sent, ${resets - sent} received) in ${secs.toFixed(1)} s, ${end.lost} lost`);
     }
     resolveDone(0);
   }
 
-  if (opts.output === 'text' && !opts.quiet) sinks[0]!.sink.write(TEXT_HEADER + '\n');
+  const { readyFile, ...shown } = opts;
+  const shownOptions = Object.fromEntries(Object.entries(shown).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+  for (const o of outputs) {
+    o.start(nowWall(), {
+      host: hostname(),
+      kernel: release(),
+      rsttrace_version: RSTTRACE_VERSION,
+      pid: process.pid,
+      mono_ns: Number(process.hrtime.bigint()),
+      options: shownOptions,
+    });
+  }
   tracer.start(onBatch);
   io.stderr(`rsttrace: tracing TCP resets (schema ${SCHEMA_VERSION}); Ctrl-C to end`);
-  if (opts.readyFile) writeFileSync(opts.readyFile, `${process.pid}\n`);
+  if (readyFile) writeFileSync(readyFile, `${process.pid}\n`);
   return done;
 }
 
@@ -198,7 +222,7 @@ export const traceCommand = defineCommand({
         verbose: args.verbose,
         durationSec: args.duration === undefined ? undefined : parseSeconds('--duration', args.duration),
         count: args.count === undefined ? undefined : parseCount('--count', args.count),
-        ringMiB: parseRingMiB('--ring-buffer', args['ring-buffer']),
+        ringBufferMib: parseRingMiB('--ring-buffer', args['ring-buffer']),
         readyFile: args['ready-file'],
       },
       io,

@@ -1,17 +1,58 @@
 /**
- * One JSON object per line. Numbers stay numbers; 64-bit values that can pass
+ * JSON lines: one object per line, each with type, schema_version, time
+ * (ISO-8601) and ts_ns. Numbers stay numbers; 64-bit values that can pass
  * 2^53 (wall-clock ns) are written as exact integers, which a reader parsing
- * to doubles may round to ~256 ns.
+ * to doubles may round to ~256 ns. schema/rsttrace.schema.json documents
+ * every record type.
  */
 import { isoNs } from '../clock.js';
 import type { TraceEvent } from '../event.js';
 
 export const SCHEMA_VERSION = 1;
 
+/** What a run says of itself, first and last. */
+export interface SessionStart {
+  host: string;
+  kernel: string;
+  rsttrace_version: string;
+  pid: number;
+  /** CLOCK_MONOTONIC at start: mono_ns of events are on this clock */
+  mono_ns: number;
+  options: Record<string, unknown>;
+}
+
+export interface SessionEnd {
+  /** why the run ended: "signal SIGINT", "duration", "count", "stdout closed"... */
+  reason: string;
+  duration_s: number;
+  resets: number;
+  sent: number;
+  received: number;
+  syscall_errors: number;
+  lost: number;
+}
+
+function line(type: string, wallNs: bigint, rest: object): string {
+  // JSON.stringify has no bigint: the exact digits go in by hand.
+  const head = `{"type":${JSON.stringify(type)},"schema_version":${SCHEMA_VERSION}`;
+  const body = JSON.stringify(rest);
+  const tail = body === '{}' ? '}' : `,${body.slice(1)}`;
+  return `${head},"time":"${isoNs(wallNs)}","ts_ns":${wallNs}${tail}`;
+}
+
 export function formatJsonLine(e: TraceEvent): string {
   const { type, id, wall_ns, ...rest } = e;
-  // JSON.stringify has no bigint: the exact digits go in by hand.
-  const head = `{"type":${JSON.stringify(type)},"schema_version":${SCHEMA_VERSION},"id":${id},"time":"${isoNs(wall_ns)}","ts_ns":${wall_ns}`;
-  const body = JSON.stringify(rest);
-  return body === '{}' ? `${head}}` : `${head},${body.slice(1)}`;
+  return line(type, wall_ns, { id, ...rest });
+}
+
+export function formatLost(wallNs: bigint, lost: number, lostTotal: number): string {
+  return line('lost', wallNs, { lost, lost_total: lostTotal });
+}
+
+export function formatSessionStart(wallNs: bigint, s: SessionStart): string {
+  return line('session_start', wallNs, s);
+}
+
+export function formatSessionEnd(wallNs: bigint, s: SessionEnd): string {
+  return line('session_end', wallNs, s);
 }

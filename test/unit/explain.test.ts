@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ResetEvent } from '../../src/event.js';
 import { explain, type Explainable } from '../../src/explain.js';
-import { resetFixture } from './format.test.js';
+import { resetFixture } from './fixtures.js';
 
 const owner = (over: Partial<NonNullable<ResetEvent['owner']>> = {}): NonNullable<ResetEvent['owner']> => ({
   pid: 4711,

@@ -1,0 +1,35 @@
+/** Events as the correlator makes them, for the formatter and catalog tests. */
+import type { ResetEvent } from '../../src/event.js';
+
+export const WALL = 1_795_248_009_737_365_224n;
+
+export function resetFixture(over: Partial<ResetEvent> = {}): ResetEvent {
+  return {
+    type: 'reset',
+    id: 7,
+    direction: 'send',
+    wall_ns: WALL,
+    mono_ns: 289_729_152_447,
+    family: 'ipv6',
+    laddr: '::1',
+    lport: 9,
+    raddr: '::1',
+    rport: 51234,
+    state: null,
+    reason: 'NO_SOCKET',
+    reason_code: 1,
+    netns: 4026531833,
+    sock_cookie: null,
+    cpu: 1,
+    current: { pid: 4711, tid: 4711, comm: 'curl' },
+    owner: null,
+    context: { kind: 'softirq', syscall: 'connect', pid: 4711, comm: 'curl', timer: null },
+    kernel_path: { signature: 'tcp_v6_rcv → tcp_v6_send_reset', stack: ['tcp_v6_send_reset', 'tcp_v6_rcv'] },
+    socket: null,
+    history: [],
+    segment: { flags: ['SYN'], seq: 1, ack: 0, window: 65495, payload_bytes: 0 },
+    cause: { code: 'closed-port', summary: 'nothing listens on port 9', fix: 'start the service' },
+    peer_event_id: null,
+    ...over,
+  };
+}
