@@ -28,7 +28,7 @@ node_modules/.package-lock.json: package.json package-lock.json | .deps-system.s
 build: $(ADDON) $(CLI) $(SCENARIOS)
 
 $(ADDON): $(NATIVE_SRC) | node_modules/.package-lock.json
-	npx cmake-js compile --directory . --out build --log-level warn
+	npx cmake-js build --directory . --out build --log-level warn
 
 $(CLI): $(TS_SRC) | node_modules/.package-lock.json
 	npx tsc -p tsconfig.json

@@ -54,6 +54,25 @@ const volatile __s32 nr_accept = -1;
 const volatile __s32 nr_accept4 = -1;
 const volatile __s32 nr_getsockopt = -1;
 
+/*
+ * Filters, set by the loader; zero values mean "any". A record is emitted
+ * only if it passes every one. Direction and reason apply to resets; the
+ * others to failed syscalls as well.
+ */
+const volatile bool f_targets = false;     /* only sockets owned by a tgid in `targets` */
+const volatile bool f_follow_forks = true; /* children of targets become targets */
+const volatile __u16 f_family = 0;         /* AF_INET or AF_INET6 */
+const volatile __u8 f_kind = 0;            /* RST_KIND_SEND or RST_KIND_RECV */
+const volatile __u64 f_reasons = 0;        /* bit per enum sk_rst_reason value */
+const volatile __u32 f_netns = 0;          /* network namespace inode */
+const volatile __u64 f_cgroup = 0;         /* owner's cgroup v2 id */
+const volatile __u8 f_nports = 0;          /* local or remote port among these */
+const volatile __u16 f_ports[RST_MAX_PORTS] = {};
+const volatile __u8 f_nladdr = 0;
+const volatile struct rst_cidr f_laddr[RST_MAX_CIDRS] = {};
+const volatile __u8 f_nraddr = 0;
+const volatile struct rst_cidr f_raddr[RST_MAX_CIDRS] = {};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20); /* user space resizes before load */
@@ -79,6 +98,31 @@ struct {
 	__type(key, struct rst_tuple);
 	__type(value, struct rst_sock_info);
 } closed SEC(".maps");
+
+/* Processes traced with -p or -- CMD (tgid -> 1), and their children. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+
+/* Sockets the targets held when rsttrace started (inode -> tgid), from /proc. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u32);
+} target_inodes SEC(".maps");
+
+/* Records are built here, filtered, and only then copied into the ring:
+ * one slot per kind, as a softirq reset can interrupt a syscall's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, struct rst_event);
+} drafts SEC(".maps");
 
 /* A zeroed value to insert from: too large for the BPF stack. */
 struct {
@@ -392,21 +436,134 @@ int BPF_PROG(rst_destroy, struct sock *sk)
 
 /* ---- the records -------------------------------------------------------------- */
 
-static __always_inline struct rst_event *event_reserve(void)
+static __always_inline struct rst_counters *counters_get(void)
 {
 	__u32 zero = 0;
-	struct rst_counters *c = bpf_map_lookup_elem(&counters, &zero);
-	struct rst_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
-	if (c) {
-		if (e)
-			c->events++;
-		else
-			c->ringbuf_drops++;
-	}
-	if (e) /* ring memory is not zeroed; bpf_get_stack fills kstack */
+	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+/* A zeroed draft record of this kind, this CPU's. */
+static __always_inline struct rst_event *draft(__u8 kind)
+{
+	__u32 slot = kind;
+	struct rst_event *e = bpf_map_lookup_elem(&drafts, &slot);
+
+	if (e)
 		__builtin_memset(e, 0, offsetof(struct rst_event, kstack));
 	return e;
+}
+
+/* Is the first prefix_len bits of a the same as c's? */
+static __always_inline bool cidr_match(const volatile struct rst_cidr *c, __u16 family, const __u8 *a)
+{
+	__u32 bits = c->prefix_len;
+
+	if (c->family != family)
+		return false;
+	for (int i = 0; i < 16; i++) {
+		__u8 mask;
+
+		if (bits == 0)
+			return true;
+		mask = bits >= 8 ? 0xff : (__u8)(0xff << (8 - bits));
+		if ((a[i] & mask) != (c->addr[i] & mask))
+			return false;
+		bits = bits >= 8 ? bits - 8 : 0;
+	}
+	return true;
+}
+
+static __always_inline bool any_cidr(const volatile struct rst_cidr *list, __u8 n, __u16 family, const __u8 *a)
+{
+	for (int i = 0; i < RST_MAX_CIDRS; i++) {
+		if (i >= n)
+			break;
+		if (cidr_match(&list[i], family, a))
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool port_listed(__u16 lport, __u16 rport)
+{
+	for (int i = 0; i < RST_MAX_PORTS; i++) {
+		if (i >= f_nports)
+			break;
+		if (f_ports[i] == lport || f_ports[i] == rport)
+			return true;
+	}
+	return false;
+}
+
+/* Is the socket of this record one of the targets'? Decided by ownership,
+ * never by `current`: softirq runs in whoever's context it likes. */
+static __always_inline bool owned_by_target(const struct rst_event *e)
+{
+	__u32 pid = e->owner.pid;
+
+	if (e->owner_source != RST_OWNER_NONE && bpf_map_lookup_elem(&targets, &pid))
+		return true;
+	return e->sock_ino && bpf_map_lookup_elem(&target_inodes, &e->sock_ino);
+}
+
+static __always_inline bool wanted(const struct rst_event *e)
+{
+	struct rst_tuple t;
+
+	if (f_kind && e->kind != RST_KIND_ERRNO && e->kind != f_kind)
+		return false;
+	if (f_reasons && (e->kind != RST_KIND_SEND || e->reason >= 64 || !(f_reasons & (1ULL << e->reason))))
+		return false;
+	if (f_netns && e->netns_ino != f_netns)
+		return false;
+	if (f_cgroup && (e->owner_source == RST_OWNER_NONE || e->owner.cgroup_id != f_cgroup))
+		return false;
+	if (f_nports && !port_listed(e->lport, e->rport))
+		return false;
+	if (f_family || f_nladdr || f_nraddr) {
+		/* v4-mapped counts as IPv4, as on the wire */
+		t.family = e->family;
+		__builtin_memcpy(t.laddr, e->laddr, 16);
+		__builtin_memcpy(t.raddr, e->raddr, 16);
+		tuple_normalize(&t);
+		if (f_family && t.family != f_family)
+			return false;
+		if (f_nladdr && !any_cidr(f_laddr, f_nladdr, t.family, t.laddr))
+			return false;
+		if (f_nraddr && !any_cidr(f_raddr, f_nraddr, t.family, t.raddr))
+			return false;
+	}
+	if (f_targets && !owned_by_target(e))
+		return false;
+	return true;
+}
+
+/* The draft, if wanted, into the ring buffer, with the kernel stack of now. */
+static __always_inline void submit(void *ctx, const struct rst_event *d, bool stack)
+{
+	struct rst_counters *c = counters_get();
+	struct rst_event *e;
+
+	if (!wanted(d)) {
+		if (c)
+			c->filtered++;
+		return;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		if (c)
+			c->ringbuf_drops++;
+		return;
+	}
+	__builtin_memcpy(e, d, offsetof(struct rst_event, kstack));
+	if (stack)
+		e->kstack_bytes = bpf_get_stack(ctx, e->kstack, sizeof(e->kstack), 0);
+	else
+		e->kstack_bytes = 0;
+	bpf_ringbuf_submit(e, 0);
+	if (c)
+		c->events++;
 }
 
 static __always_inline void fill_task(struct rst_event *e, __u8 kind)
@@ -561,12 +718,11 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(rst_send, const struct sock *sk, const struct sk_buff *skb,
 	     enum sk_rst_reason reason)
 {
-	struct rst_event *e = event_reserve();
+	struct rst_event *e = draft(RST_KIND_SEND);
 
 	if (!e)
 		return 0;
 	fill_task(e, RST_KIND_SEND);
-	e->kstack_bytes = bpf_get_stack(ctx, e->kstack, sizeof(e->kstack), 0);
 	e->reason = reason;
 	e->flags |= RST_F_REASON;
 	if (sk) {
@@ -576,29 +732,28 @@ int BPF_PROG(rst_send, const struct sock *sk, const struct sk_buff *skb,
 	if (skb)
 		fill_segment(e, skb);
 	fill_owner(e, sk);
-	bpf_ringbuf_submit(e, 0);
+	submit(ctx, e, true);
 	return 0;
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(rst_recv, struct sock *sk)
 {
-	struct rst_event *e = event_reserve();
+	struct rst_event *e = draft(RST_KIND_RECV);
 
 	if (!e)
 		return 0;
 	fill_task(e, RST_KIND_RECV);
-	e->kstack_bytes = bpf_get_stack(ctx, e->kstack, sizeof(e->kstack), 0);
 	fill_sock(e, sk);
 	e->sock_cookie = bpf_get_socket_cookie(sk);
 	fill_owner(e, sk);
-	bpf_ringbuf_submit(e, 0);
+	submit(ctx, e, true);
 	return 0;
 }
 
 static __noinline void emit_errno(struct sock *sk, __s32 nr, __s32 err)
 {
-	struct rst_event *e = event_reserve();
+	struct rst_event *e = draft(RST_KIND_ERRNO);
 
 	if (!e)
 		return;
@@ -609,5 +764,23 @@ static __noinline void emit_errno(struct sock *sk, __s32 nr, __s32 err)
 	/* a plain read: a reset on this socket already generated the cookie */
 	e->sock_cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	fill_owner(e, sk);
-	bpf_ringbuf_submit(e, 0);
+	submit(NULL, e, false);
+}
+
+/* Children of targets are targets: servers hand connections to workers. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(rst_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ppid = parent->tgid, cpid = child->tgid;
+	__u8 one = 1;
+
+	if (!f_follow_forks || !f_targets || ppid == cpid || !bpf_map_lookup_elem(&targets, &ppid))
+		return 0;
+	if (bpf_map_update_elem(&targets, &cpid, &one, BPF_ANY)) {
+		struct rst_counters *c = counters_get();
+
+		if (c)
+			c->target_drops++;
+	}
+	return 0;
 }

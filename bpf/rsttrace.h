@@ -15,6 +15,9 @@
 #define RST_STACK_DEPTH 64
 /* State transitions kept per socket (sock:inet_sock_set_state). */
 #define RST_HISTORY_LEN 8
+/* Filters: how many ports and address prefixes each may name. */
+#define RST_MAX_PORTS 8
+#define RST_MAX_CIDRS 4
 
 enum rst_kind {
 	RST_KIND_SEND = 1,  /* tcp:tcp_send_reset: this host emits the RST */
@@ -41,6 +44,16 @@ enum rst_owner_source {
 struct rst_counters {
 	__u64 events;        /* records submitted to the ring buffer */
 	__u64 ringbuf_drops; /* bpf_ringbuf_reserve failed: the ring was full */
+	__u64 filtered;      /* records the filters kept out */
+	__u64 target_drops;  /* a followed child could not join the targets map */
+};
+
+/* An address prefix of a filter: IPv4 as AF_INET in the first 4 bytes. */
+struct rst_cidr {
+	__u16 family;
+	__u8 prefix_len;
+	__u8 __pad0;
+	__u8 addr[16];
 };
 
 /* The process that last touched a socket through a syscall, and how. */

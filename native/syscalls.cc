@@ -1,6 +1,9 @@
 #include "syscalls.h"
 
+#include <linux/types.h>
 #include <sys/syscall.h>
+
+#include "rsttrace.h"
 
 #include "rsttrace.skel.h"
 

@@ -13,6 +13,7 @@
 #include "libbpf_log.h"
 #include "rsttrace.h"
 #include "rsttrace.skel.h"
+#include "filters.h"
 #include "syscalls.h"
 
 namespace {
@@ -42,6 +43,9 @@ Napi::Function Tracer::Init(Napi::Env env) {
                          InstanceMethod<&Tracer::Drain>("drain"),
                          InstanceMethod<&Tracer::Stats>("stats"),
                          InstanceMethod<&Tracer::Close>("close"),
+                         InstanceMethod<&Tracer::AddTargets>("addTargets"),
+                         InstanceMethod<&Tracer::AddTargetInodes>("addTargetInodes"),
+                         InstanceMethod<&Tracer::Targets>("targets"),
                      });
 }
 
@@ -57,7 +61,12 @@ Tracer::Tracer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Tracer>(info),
     RstError(env, "EINVAL", "config.ringBufferBytes: number expected").ThrowAsJavaScriptException();
     return;
   }
-  if (!Open(env, ring.As<Napi::Number>().Uint32Value())) {
+  Napi::Value filters = config.Get("filters");
+  if (!filters.IsUndefined() && !filters.IsObject()) {
+    RstError(env, "EINVAL", "config.filters: object expected").ThrowAsJavaScriptException();
+    return;
+  }
+  if (!Open(env, ring.As<Napi::Number>().Uint32Value(), filters.IsObject() ? filters.As<Napi::Object>() : Napi::Object::New(env))) {
     Teardown();
     return;
   }
@@ -67,7 +76,7 @@ Tracer::Tracer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Tracer>(info),
 
 Tracer::~Tracer() { Teardown(); }
 
-bool Tracer::Open(Napi::Env env, uint32_t ring_bytes) {
+bool Tracer::Open(Napi::Env env, uint32_t ring_bytes, Napi::Object filters) {
   LibbpfLogClear();
   skel_ = rsttrace_bpf__open();
   if (!skel_) {
@@ -81,6 +90,11 @@ bool Tracer::Open(Napi::Env env, uint32_t ring_bytes) {
     return false;
   }
   SetSyscallNumbers(skel_);
+  std::string bad = ApplyFilters(skel_, filters);
+  if (!bad.empty()) {
+    RstError(env, "EINVAL", "config.filters." + bad).ThrowAsJavaScriptException();
+    return false;
+  }
   err = rsttrace_bpf__load(skel_);
   if (err) {
     ErrnoError(env, "load BPF programs", -err, LibbpfLogTail()).ThrowAsJavaScriptException();
@@ -198,7 +212,7 @@ Napi::Value Tracer::Drain(const Napi::CallbackInfo &info) {
 Napi::Value Tracer::Stats(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Napi::Object stats = Napi::Object::New(env);
-  uint64_t events = 0, drops = 0, misses = 0;
+  uint64_t events = 0, drops = 0, misses = 0, filtered = 0, target_drops = 0;
   if (skel_) {
     int ncpu = libbpf_num_possible_cpus();
     std::vector<struct rst_counters> per_cpu(ncpu > 0 ? ncpu : 1);
@@ -207,6 +221,8 @@ Napi::Value Tracer::Stats(const Napi::CallbackInfo &info) {
       for (const auto &c : per_cpu) {
         events += c.events;
         drops += c.ringbuf_drops;
+        filtered += c.filtered;
+        target_drops += c.target_drops;
       }
     }
     // A program that fires while the same program runs on this CPU is skipped
@@ -224,6 +240,8 @@ Napi::Value Tracer::Stats(const Napi::CallbackInfo &info) {
   stats.Set("delivered", Napi::Number::New(env, static_cast<double>(delivered_)));
   stats.Set("ringbufDrops", Napi::Number::New(env, static_cast<double>(drops)));
   stats.Set("recursionMisses", Napi::Number::New(env, static_cast<double>(misses)));
+  stats.Set("filtered", Napi::Number::New(env, static_cast<double>(filtered)));
+  stats.Set("targetDrops", Napi::Number::New(env, static_cast<double>(target_drops)));
   return stats;
 }
 
@@ -253,3 +271,69 @@ void Tracer::Teardown() {
 }
 
 void Tracer::OnCleanup(void *self) { static_cast<Tracer *>(self)->Teardown(); }
+
+namespace {
+// The numbers of info[0], an array, or an error thrown and false.
+bool NumberList(const Napi::CallbackInfo &info, const char *what, std::vector<double> *out) {
+  if (info.Length() < 1 || !info[0].IsArray()) {
+    RstError(info.Env(), "EINVAL", std::string(what) + ": array expected").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Array list = info[0].As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value v = list.Get(i);
+    if (!v.IsNumber()) {
+      RstError(info.Env(), "EINVAL", std::string(what) + ": numbers expected").ThrowAsJavaScriptException();
+      return false;
+    }
+    out->push_back(v.As<Napi::Number>().DoubleValue());
+  }
+  return true;
+}
+}  // namespace
+
+Napi::Value Tracer::AddTargets(const Napi::CallbackInfo &info) {
+  std::vector<double> pids;
+  if (!skel_ || !NumberList(info, "addTargets(pids)", &pids)) return info.Env().Undefined();
+  __u8 one = 1;
+  for (double p : pids) {
+    __u32 pid = static_cast<__u32>(p);
+    if (bpf_map_update_elem(bpf_map__fd(skel_->maps.targets), &pid, &one, BPF_ANY)) {
+      ErrnoError(info.Env(), "add target pid " + std::to_string(pid), errno).ThrowAsJavaScriptException();
+      break;
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// addTargetInodes([inode, tgid, inode, tgid, ...])
+Napi::Value Tracer::AddTargetInodes(const Napi::CallbackInfo &info) {
+  std::vector<double> pairs;
+  if (!skel_ || !NumberList(info, "addTargetInodes(pairs)", &pairs)) return info.Env().Undefined();
+  for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
+    __u64 ino = static_cast<__u64>(pairs[i]);
+    __u32 pid = static_cast<__u32>(pairs[i + 1]);
+    if (bpf_map_update_elem(bpf_map__fd(skel_->maps.target_inodes), &ino, &pid, BPF_ANY)) {
+      ErrnoError(info.Env(), "add target socket inode", errno).ThrowAsJavaScriptException();
+      break;
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// The tgids being traced now: those given and the children followed.
+Napi::Value Tracer::Targets(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  if (!skel_) return out;
+  int fd = bpf_map__fd(skel_->maps.targets);
+  __u32 key, next;
+  __u32 *prev = nullptr;
+  uint32_t n = 0;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    out.Set(n++, Napi::Number::New(env, next));
+    key = next;
+    prev = &key;
+  }
+  return out;
+}

@@ -22,8 +22,11 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value Drain(const Napi::CallbackInfo &info);  // deliver what is in the ring now
   Napi::Value Stats(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
+  Napi::Value AddTargets(const Napi::CallbackInfo &info);       // addTargets([tgid...])
+  Napi::Value AddTargetInodes(const Napi::CallbackInfo &info);  // addTargetInodes([ino, tgid, ...])
+  Napi::Value Targets(const Napi::CallbackInfo &info);          // targets(): tgid[]
 
-  bool Open(Napi::Env env, uint32_t ring_bytes);
+  bool Open(Napi::Env env, uint32_t ring_bytes, Napi::Object filters);
   void Teardown();
   // Consumes up to one batch from the ring; true when the batch cap stopped it.
   bool ConsumeBatch();

@@ -1,0 +1,78 @@
+#include "filters.h"
+
+#include <linux/types.h>
+
+#include <cstring>
+
+#include "rsttrace.h"
+#include "rsttrace.skel.h"
+
+namespace {
+
+bool Number(Napi::Object o, const char *key, double *out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return true;
+  if (!v.IsNumber()) return false;
+  *out = v.As<Napi::Number>().DoubleValue();
+  return true;
+}
+
+// [{family, prefixLen, addr: Uint8Array(16)}] into a rodata array.
+std::string Cidrs(Napi::Object filters, const char *key, volatile struct rst_cidr *out, volatile __u8 *n) {
+  Napi::Value v = filters.Get(key);
+  if (v.IsUndefined()) return "";
+  if (!v.IsArray()) return std::string(key) + ": array expected";
+  Napi::Array list = v.As<Napi::Array>();
+  if (list.Length() > RST_MAX_CIDRS) return std::string(key) + ": at most " + std::to_string(RST_MAX_CIDRS);
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Object c = list.Get(i).As<Napi::Object>();
+    Napi::Value addr = c.Get("addr");
+    if (!addr.IsTypedArray() || addr.As<Napi::Uint8Array>().ElementLength() != 16)
+      return std::string(key) + ": addr must be a Uint8Array of 16 bytes";
+    out[i].family = c.Get("family").As<Napi::Number>().Uint32Value();
+    out[i].prefix_len = c.Get("prefixLen").As<Napi::Number>().Uint32Value();
+    const uint8_t *bytes = addr.As<Napi::Uint8Array>().Data();
+    for (int b = 0; b < 16; b++) out[i].addr[b] = bytes[b];
+  }
+  *n = list.Length();
+  return "";
+}
+
+}  // namespace
+
+std::string ApplyFilters(rsttrace_bpf *skel, Napi::Object f) {
+  auto *ro = skel->rodata;
+  double v;
+  if (f.Get("targets").IsBoolean()) ro->f_targets = f.Get("targets").As<Napi::Boolean>();
+  if (f.Get("followForks").IsBoolean()) ro->f_follow_forks = f.Get("followForks").As<Napi::Boolean>();
+  if (!Number(f, "family", &(v = 0))) return "family: number expected";
+  ro->f_family = v;
+  if (!Number(f, "kind", &(v = 0))) return "kind: number expected";
+  ro->f_kind = v;
+  if (!Number(f, "netns", &(v = 0))) return "netns: number expected";
+  ro->f_netns = v;
+  if (!Number(f, "cgroup", &(v = 0))) return "cgroup: number expected";
+  ro->f_cgroup = v;
+
+  Napi::Value reasons = f.Get("reasons");
+  if (reasons.IsArray()) {
+    Napi::Array list = reasons.As<Napi::Array>();
+    __u64 mask = 0;
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      uint32_t r = list.Get(i).As<Napi::Number>().Uint32Value();
+      if (r >= 64) return "reasons: values below 64 expected";
+      mask |= 1ULL << r;
+    }
+    ro->f_reasons = mask;
+  }
+  Napi::Value ports = f.Get("ports");
+  if (ports.IsArray()) {
+    Napi::Array list = ports.As<Napi::Array>();
+    if (list.Length() > RST_MAX_PORTS) return "ports: at most " + std::to_string(RST_MAX_PORTS);
+    for (uint32_t i = 0; i < list.Length(); i++) ro->f_ports[i] = list.Get(i).As<Napi::Number>().Uint32Value();
+    ro->f_nports = list.Length();
+  }
+  std::string err = Cidrs(f, "laddr", ro->f_laddr, &ro->f_nladdr);
+  if (err.empty()) err = Cidrs(f, "raddr", ro->f_raddr, &ro->f_nraddr);
+  return err;
+}
