@@ -319,15 +319,23 @@ int BPF_PROG(rst_own_recv, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
-/* close(fd) of a TCP socket: its owner, and, when this is the file's last
- * reference (not a forked or dup'ed copy), the moment the socket is closed. */
-SEC("tp/syscalls/sys_enter_close")
-int rst_own_close(struct trace_event_raw_sys_enter *ctx)
+/*
+ * close(fd) of a TCP socket: its owner, and, when this is the file's last
+ * reference (not a forked or dup'ed copy), the moment the socket is closed.
+ * The raw sys_enter tracepoint rather than syscalls:sys_enter_close: that one
+ * needs tracefs mounted to attach, and costs the same on other syscalls.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(rst_sys_enter, struct pt_regs *regs, long id)
 {
-	struct file *file = file_of_fd((int)ctx->args[0]);
-	struct sock *sk = tcp_sock_of_file(file);
 	struct rst_sock_info *info;
+	struct file *file;
+	struct sock *sk;
 
+	if (id != nr_close)
+		return 0;
+	file = file_of_fd(PT_REGS_PARM1_CORE_SYSCALL(regs));
+	sk = tcp_sock_of_file(file);
 	if (!sk)
 		return 0;
 	info = sock_info(sk, true);
@@ -519,9 +527,13 @@ static __always_inline bool wanted(const struct rst_event *e)
 		return false;
 	if (f_cgroup && (e->owner_source == RST_OWNER_NONE || e->owner.cgroup_id != f_cgroup))
 		return false;
-	if (f_nports && !port_listed(e->lport, e->rport))
+	/* a failed connect() has dissolved its socket's 4-tuple: user space
+	 * keeps such an error only if it belongs to a reset that passed */
+	bool tuple_gone = e->kind == RST_KIND_ERRNO && e->rport == 0;
+
+	if (f_nports && !tuple_gone && !port_listed(e->lport, e->rport))
 		return false;
-	if (f_family || f_nladdr || f_nraddr) {
+	if ((f_family || f_nladdr || f_nraddr) && !tuple_gone) {
 		/* v4-mapped counts as IPv4, as on the wire */
 		t.family = e->family;
 		__builtin_memcpy(t.laddr, e->laddr, 16);

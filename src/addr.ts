@@ -57,3 +57,77 @@ export function decodeAddress(family: number, a: Uint8Array): Address {
 export function formatEndpoint(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
+
+/** "10.0.0.1" -> 16 bytes (IPv4 in the first 4), or null. */
+export function parseIPv4(text: string): Uint8Array | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i]!;
+    if (!/^\d{1,3}$/.test(p) || Number(p) > 255 || (p.length > 1 && p[0] === '0')) return null;
+    out[i] = Number(p);
+  }
+  return out;
+}
+
+/** "2001:db8::1", "::ffff:10.0.0.1" -> 16 bytes, or null. */
+export function parseIPv6(text: string): Uint8Array | null {
+  let s = text;
+  const tail: number[] = [];
+  // a trailing IPv4 (::ffff:10.0.0.1) stands for the last two groups
+  const lastColon = s.lastIndexOf(':');
+  if (lastColon >= 0 && s.indexOf('.', lastColon) > 0) {
+    const v4 = parseIPv4(s.slice(lastColon + 1));
+    if (!v4) return null;
+    tail.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+    s = s.slice(0, lastColon + 1);
+    if (!s.endsWith('::')) s = s.slice(0, -1);
+  }
+  const halves = s.split('::');
+  if (halves.length > 2) return null;
+  const groups = (h: string) => (h === '' ? [] : h.split(':'));
+  const head = groups(halves[0]!);
+  const back = groups(halves[1] ?? '');
+  if (![...head, ...back].every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return null;
+  const n = head.length + back.length + tail.length;
+  if (halves.length === 1 ? n !== 8 : n > 7) return null;
+  const hex = (g: string) => parseInt(g, 16);
+  const words = [...head.map(hex), ...new Array(halves.length === 2 ? 8 - n : 0).fill(0), ...back.map(hex), ...tail];
+  const out = new Uint8Array(16);
+  words.forEach((w, i) => {
+    out[i * 2] = w >> 8;
+    out[i * 2 + 1] = w & 0xff;
+  });
+  return out;
+}
+
+export interface Cidr {
+  family: number;
+  prefixLen: number;
+  addr: Uint8Array;
+}
+
+/**
+ * "10.0.0.0/8", "127.0.0.1", "[::1]", "2001:db8::/32". A v4-mapped IPv6
+ * address is taken as the IPv4 it stands for, as rsttrace shows it.
+ */
+export function parseCidr(text: string): Cidr | null {
+  const m = /^\[?([^\]/]+)\]?(?:\/(\d{1,3}))?$/.exec(text.trim());
+  if (!m) return null;
+  const v4 = parseIPv4(m[1]!);
+  const v6 = v4 ? null : parseIPv6(m[1]!);
+  if (!v4 && !v6) return null;
+  let family = v4 ? AF_INET : AF_INET6;
+  let addr = (v4 ?? v6)!;
+  let max = v4 ? 32 : 128;
+  let prefixLen = m[2] === undefined ? max : Number(m[2]);
+  if (prefixLen > max) return null;
+  if (v6 && isV4Mapped(v6) && prefixLen >= 96) {
+    family = AF_INET;
+    addr = Uint8Array.from([...v6.subarray(12), ...new Array(12).fill(0)]);
+    prefixLen -= 96;
+    max = 32;
+  }
+  return { family, prefixLen, addr };
+}

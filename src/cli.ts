@@ -6,11 +6,12 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import type { Command, Io } from './commands/command.js';
+import { reportCommand } from './commands/report.js';
 import { traceCommand } from './commands/trace.js';
 import { EXIT_USAGE, UserError } from './errors.js';
 
 /** Every command rsttrace has; the first is the default. */
-const COMMANDS: Command[] = [traceCommand];
+const COMMANDS: Command[] = [traceCommand, reportCommand];
 
 const EPILOG = `Examples:
   sudo rsttrace                 one line per TCP reset on this host
@@ -22,11 +23,12 @@ export async function main(argv: string[], io: Io = { stdoutFd: 1, stderr: (l: s
   let exitCode = 0;
   let parser = yargs(argv)
     .scriptName('rsttrace')
-    .parserConfiguration({ 'camel-case-expansion': false })
+    // one parser configuration for all commands: a command's own replaces it
+    .parserConfiguration({ 'camel-case-expansion': false, 'populate--': true })
     .usage('$0 [command] [options]\n\nTraces every TCP reset this host sends or receives and says why.');
   for (const c of COMMANDS) {
     parser = parser.command(c.command, c.describe, c.builder, async (args) => {
-      exitCode = await c.run(args, io);
+      exitCode = await c.run(args, io, argv);
     });
   }
   parser = parser

@@ -9,6 +9,8 @@ export interface KernelNames {
   state(value: number): string;
   /** value of a reason name as this kernel spells it (case-insensitive) */
   reasonValue(name: string): number | undefined;
+  /** every reason name (upper case) -> value */
+  reasonValues(): Map<string, number>;
 }
 
 export function kernelNames(info: Pick<KernelInfo, 'reasons' | 'states'>): KernelNames {
@@ -17,5 +19,6 @@ export function kernelNames(info: Pick<KernelInfo, 'reasons' | 'states'>): Kerne
     reason: (v) => info.reasons[v] ?? `REASON_${v}`,
     state: (v) => info.states[v] ?? `STATE_${v}`,
     reasonValue: (name) => byName.get(name.toUpperCase()),
+    reasonValues: () => new Map(byName),
   };
 }

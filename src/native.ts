@@ -32,10 +32,29 @@ export interface TracerStats {
   delivered: number;
   ringbufDrops: number;
   recursionMisses: number;
+  /** records the kernel-side filters kept out */
+  filtered: number;
+  /** followed children that did not fit in the targets map */
+  targetDrops: number;
+}
+
+/** Kernel-side filters (bpf/rsttrace.bpf.c); zero or absent means any. */
+export interface NativeFilters {
+  targets?: boolean;
+  followForks?: boolean;
+  family?: number;
+  kind?: number;
+  reasons?: number[];
+  ports?: number[];
+  laddr?: { family: number; prefixLen: number; addr: Uint8Array }[];
+  raddr?: { family: number; prefixLen: number; addr: Uint8Array }[];
+  cgroup?: number;
+  netns?: number;
 }
 
 export interface TracerConfig {
   ringBufferBytes: number;
+  filters?: NativeFilters;
 }
 
 export interface NativeTracer {
@@ -43,6 +62,10 @@ export interface NativeTracer {
   drain(): number;
   stats(): TracerStats;
   close(): void;
+  addTargets(pids: number[]): void;
+  /** [inode, tgid, inode, tgid, ...] */
+  addTargetInodes(pairs: number[]): void;
+  targets(): number[];
 }
 
 export interface Addon {

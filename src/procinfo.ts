@@ -14,7 +14,23 @@ export interface ProcessInfo {
 }
 
 const CACHE_MS = 2000;
-const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/**
+ * Where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup on unified
+ * systems, /sys/fs/cgroup/unified on hybrid ones. Owners' cgroup ids are v2
+ * ids, so paths are relative to this.
+ */
+export function cgroup2Root(mounts = '/proc/self/mounts'): string {
+  try {
+    for (const line of readFileSync(mounts, 'utf8').split('\n')) {
+      const [, dir, type] = line.split(' ');
+      if (type === 'cgroup2' && dir) return dir.replace(/\\040/g, ' ');
+    }
+  } catch {
+    // no /proc: assume the unified layout
+  }
+  return '/sys/fs/cgroup';
+}
 
 /** docker-<id>.scope, cri-containerd-<id>.scope, crio-<id>, libpod-<id>, /docker/<id>, /kubepods/.../<id> */
 const CONTAINER_ID = /(?:^|[/-])([0-9a-f]{64})(?:\.scope)?(?:\/|$)/;
@@ -34,7 +50,10 @@ export class ProcessTable {
   private cgroupPaths: Map<bigint, string> | undefined;
   private cgroupPathsAt = 0;
 
-  constructor(private readonly procRoot = '/proc') {}
+  constructor(
+    private readonly procRoot = '/proc',
+    private readonly cgroupRoot = cgroup2Root(),
+  ) {}
 
   info(pid: number, cgroupId: bigint | null, now = Date.now()): ProcessInfo {
     const hit = this.cache.get(pid);
@@ -73,7 +92,7 @@ export class ProcessTable {
         } catch {
           return;
         }
-        this.cgroupPaths!.set(st.ino, dir === CGROUP_ROOT ? '/' : dir.slice(CGROUP_ROOT.length));
+        this.cgroupPaths!.set(st.ino, dir === this.cgroupRoot ? '/' : dir.slice(this.cgroupRoot.length));
         let entries;
         try {
           entries = readdirSync(dir, { withFileTypes: true });
@@ -82,7 +101,7 @@ export class ProcessTable {
         }
         for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name), depth + 1);
       };
-      walk(CGROUP_ROOT, 0);
+      walk(this.cgroupRoot, 0);
     }
     return this.cgroupPaths.get(id) ?? null;
   }

@@ -13,7 +13,8 @@ export interface Command {
   command: string | readonly string[];
   describe: string;
   builder: (y: Argv) => Argv<any>;
-  run: (args: ArgumentsCamelCase<any>, io: Io) => Promise<number>;
+  /** `argv`: the command line as given, for what the parser hides (a bare `--`) */
+  run: (args: ArgumentsCamelCase<any>, io: Io, argv: readonly string[]) => Promise<number>;
 }
 
 /** Keeps the builder's option types for `run`, then erases them for the list. */
@@ -21,7 +22,7 @@ export function defineCommand<A>(def: {
   command: string | readonly string[];
   describe: string;
   builder: (y: Argv) => Argv<A>;
-  run: (args: ArgumentsCamelCase<A>, io: Io) => Promise<number>;
+  run: (args: ArgumentsCamelCase<A>, io: Io, argv: readonly string[]) => Promise<number>;
 }): Command {
   return def as Command;
 }

@@ -9,13 +9,28 @@ import { defineCommand, type Io } from './command.js';
 import { Correlator } from '../correlate.js';
 import { createDecoder, type RawRecord } from '../decode.js';
 import type { TraceEvent } from '../event.js';
-import { errnoCode, UserError } from '../errors.js';
+import { errnoCode, EXIT_USAGE, UserError } from '../errors.js';
 import { kernelNames } from '../kernel.js';
 import { loadAddon, RSTTRACE_VERSION, type NativeTracer, type TracerStats } from '../native.js';
 import { SCHEMA_VERSION, type SessionEnd } from '../output/jsonl.js';
 import { jsonlOutput, textOutput, type Output } from '../output/outputs.js';
 import { fdSink, fileSink } from '../output/sink.js';
-import { parseChoice, parseCount, parsePath, parseRingMiB, parseSeconds } from '../options.js';
+import { AF_INET, AF_INET6, type Cidr } from '../addr.js';
+import {
+  listOf,
+  parseCgroup,
+  parseChoice,
+  parseCidrs,
+  parseCount,
+  parseNetns,
+  parsePath,
+  parsePids,
+  parsePorts,
+  parseReasons,
+  parseRingMiB,
+  parseSeconds,
+} from '../options.js';
+import { alive, socketInodesOf, startCommand, sudoInvoker, targetTree } from '../targets.js';
 import { checkBtf, checkPrivileges, checkTracepoints } from '../preflight.js';
 import { ProcessTable, scanSocketOwners } from '../procinfo.js';
 import { kernelSymbols } from '../symbols.js';
@@ -34,7 +49,33 @@ export interface TraceOptions {
   ringBufferMib: number;
   /** written once the programs are attached (for tests and scripts) */
   readyFile?: string;
+  /** -p: only sockets these processes own */
+  pids?: number[];
+  /** -- CMD ARGS: start this and trace only it */
+  command?: string[];
+  /** children of traced processes are traced too */
+  followForks: boolean;
+  /** with -p: keep tracing after every traced process has exited */
+  keepWaiting: boolean;
+  filters: TraceFilters;
 }
+
+/** Kernel-side filters, as given (reason names are checked against this kernel). */
+export interface TraceFilters {
+  family?: 'ipv4' | 'ipv6';
+  direction?: 'send' | 'recv';
+  reasons?: string[];
+  ports?: number[];
+  laddr?: Cidr[];
+  raddr?: Cidr[];
+  cgroup?: number;
+  netns?: number;
+}
+
+/** How often -p checks whether any traced process is left. */
+const TARGETS_CHECK_MS = 250;
+/** How long a command's exit waits for a signal-forwarded end. */
+const COMMAND_GRACE_MS = 5000;
 
 
 const LOSS_CHECK_MS = 1000;
@@ -80,13 +121,39 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   const file = opts.write ? fileSink(opts.write, opts.force) : undefined;
   if (file) outputs.push(jsonlOutput(file));
 
+  for (const pid of opts.pids ?? []) {
+    if (!alive(pid)) throw new UserError(`no process with pid ${pid}; check it with ps -p ${pid}`, 'ESRCH');
+  }
+  const f = opts.filters;
+  const filters = {
+    targets: opts.pids !== undefined || opts.command !== undefined,
+    followForks: opts.followForks,
+    family: f.family === 'ipv4' ? AF_INET : f.family === 'ipv6' ? AF_INET6 : 0,
+    kind: f.direction === 'send' ? addon.layout.constants.RST_KIND_SEND : f.direction === 'recv' ? addon.layout.constants.RST_KIND_RECV : 0,
+    reasons: f.reasons && parseReasons('--reason', f.reasons, names.reasonValues()),
+    ports: f.ports,
+    laddr: f.laddr,
+    raddr: f.raddr,
+    cgroup: f.cgroup ?? 0,
+    netns: f.netns ?? 0,
+  };
+
   let tracer: NativeTracer;
   try {
-    tracer = openTracer(() => new addon.Tracer({ ringBufferBytes: opts.ringBufferMib << 20 }));
+    tracer = openTracer(() => new addon.Tracer({ ringBufferBytes: opts.ringBufferMib << 20, filters }));
   } catch (err) {
     file?.abandon();
     throw err;
   }
+  if (opts.pids) {
+    // processes (and children) as they are now, and the sockets they already hold
+    const tree = targetTree(opts.pids, opts.followForks);
+    tracer.addTargets(tree);
+    tracer.addTargetInodes(socketInodesOf(tree));
+  }
+  const command = opts.command && startCommand(opts.command, sudoInvoker());
+  if (command) tracer.addTargets([command.pid]);
+  let exitStatus = 0;
   const startNs = process.hrtime.bigint();
   const clock = systemClock();
   const correlator = new Correlator({
@@ -117,7 +184,11 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     for (const o of outputs) o.lost(nowWall(), delta, total);
   };
 
-  const emit = (evs: TraceEvent[]) => {
+  // the kernel could not check these filters on an error whose socket had
+  // lost its 4-tuple: it stands only with the reset it belongs to
+  const tupleFiltered = Boolean(f.ports || f.laddr || f.raddr || f.family);
+  const emit = (all: TraceEvent[]) => {
+    const evs = tupleFiltered ? all.filter((e) => e.type !== 'syscall_error' || e.reset_id !== null || e.rport !== 0) : all;
     let n = 0;
     for (const e of evs) {
       if (e.type === 'reset') {
@@ -142,15 +213,35 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   };
 
   const lossTimer = setInterval(() => reportLoss(tracer.stats()), LOSS_CHECK_MS);
+  const targetsTimer =
+    opts.pids && !opts.keepWaiting
+      ? setInterval(() => {
+          if (!tracer.targets().some(alive)) stop('traced processes exited');
+        }, TARGETS_CHECK_MS)
+      : undefined;
+  command?.exited.then((status) => {
+    exitStatus = status;
+    // what its last syscalls made is in the ring already: drain it now
+    stop(`command exited with status ${status}`);
+  });
   const durationTimer = opts.durationSec ? setTimeout(() => stop('duration'), opts.durationSec * 1000) : undefined;
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  const onSignal = (signal: NodeJS.Signals) => stop(`signal ${signal}`);
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (command && command.child.exitCode === null && command.child.signalCode === null) {
+      // the command decides when it ends; rsttrace follows it out
+      command.child.kill(signal);
+      setTimeout(() => stop(`signal ${signal}`), COMMAND_GRACE_MS).unref();
+      return;
+    }
+    stop(`signal ${signal}`);
+  };
   for (const s of signals) process.on(s, onSignal);
 
   function stop(reason: string) {
     if (stopping) return;
     stopping = true;
     clearInterval(lossTimer);
+    clearInterval(targetsTimer);
     if (durationTimer) clearTimeout(durationTimer);
     for (const s of signals) process.off(s, onSignal);
     // What the kernel already wrote is still ours to print.
@@ -175,10 +266,11 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     if (!readerGone) {
       io.stderr(`rsttrace: ${resets} resets (${sent} sent, ${resets - sent} received) in ${secs.toFixed(1)} s, ${end.lost} lost`);
     }
-    resolveDone(0);
+    resolveDone(exitStatus);
   }
 
-  const { readyFile, ...shown } = opts;
+  const { readyFile, filters: given, ...rest } = opts;
+  const shown = { ...rest, ...given };
   const shownOptions = Object.fromEntries(Object.entries(shown).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
   for (const o of outputs) {
     o.start(nowWall(), {
@@ -192,13 +284,17 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   }
   tracer.start(onBatch);
   io.stderr(`rsttrace: tracing TCP resets (schema ${SCHEMA_VERSION}); Ctrl-C to end`);
+  command?.go();
   if (readyFile) writeFileSync(readyFile, `${process.pid}\n`);
   return done;
 }
 
+const MAX_PORTS = 8;
+const MAX_PREFIXES = 4;
+
 export const traceCommand = defineCommand({
   command: '$0',
-  describe: 'trace TCP resets (the default command)',
+  describe: 'trace TCP resets (the default command); `rsttrace [options] -- CMD ARGS` traces a command',
   builder: (y) =>
     y
       .option('output', { alias: 'o', type: 'string', default: 'text', describe: 'stdout format: text | jsonl', group: 'Output:' })
@@ -207,24 +303,57 @@ export const traceCommand = defineCommand({
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'nothing on stdout (with -w)', group: 'Output:' })
       .option('brief', { type: 'boolean', default: false, describe: 'text: one line per reset, no explanation', group: 'Output:' })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'text: owner details and the whole kernel stack', group: 'Output:' })
+      .option('pid', { alias: 'p', type: 'string', describe: 'only sockets owned by PID[,PID...] (any thread)', group: 'Processes:' })
+      .option('follow-forks', { type: 'boolean', default: true, describe: 'children of traced processes are traced too (--no-follow-forks)', group: 'Processes:' })
+      .option('keep-waiting', { type: 'boolean', default: false, describe: 'with -p: go on after every traced process has exited', group: 'Processes:' })
+      .option('port', { type: 'string', describe: `local or remote port (repeat or comma-separate, ${MAX_PORTS} at most)`, group: 'Filters:' })
+      .option('laddr', { type: 'string', describe: 'local address or prefix: 10.0.0.1, 10.0.0.0/8, ::1, 2001:db8::/32', group: 'Filters:' })
+      .option('raddr', { type: 'string', describe: 'remote address or prefix', group: 'Filters:' })
+      .option('ipv4', { alias: '4', type: 'boolean', describe: 'IPv4 only (v4-mapped IPv6 counts as IPv4)', group: 'Filters:' })
+      .option('ipv6', { alias: '6', type: 'boolean', describe: 'IPv6 only', group: 'Filters:' })
+      .option('direction', { type: 'string', describe: 'send | recv', group: 'Filters:' })
+      .option('reason', { type: 'string', describe: "kernel reason names, e.g. NO_SOCKET,TCP_ABORT_ON_CLOSE (as this kernel spells them, any case)", group: 'Filters:' })
+      .option('cgroup', { type: 'string', describe: 'only sockets owned from this cgroup v2 (path under /sys/fs/cgroup)', group: 'Filters:' })
+      .option('netns', { type: 'string', describe: 'network namespace: name (ip netns), /proc/PID/ns/net or inode', group: 'Filters:' })
       .option('duration', { alias: 'd', type: 'number', describe: 'stop after SECONDS', group: 'Stop:' })
       .option('count', { alias: 'n', type: 'number', describe: 'stop after N resets', group: 'Stop:' })
       .option('ring-buffer', { type: 'number', default: 8, describe: 'ring buffer size in MiB (power of two)', group: 'Tuning:' })
       .option('ready-file', { type: 'string', hidden: true }),
-  run: (args, io) =>
-    runTrace(
+  run: (args, io, rawArgv) => {
+    // yargs leaves '--' out when nothing follows it: look at the raw argv
+    const command = (args['--'] as string[] | undefined)?.map(String) ?? (rawArgv.includes('--') ? [] : undefined);
+    if (command !== undefined && command.length === 0) throw new UserError('nothing after --: give the command to run, e.g. rsttrace -- curl http://127.0.0.1/', 'EUSAGE', EXIT_USAGE);
+    if (command && args.pid !== undefined) throw new UserError('-p and -- CMD exclude each other: trace a running process or start one', 'EUSAGE', EXIT_USAGE);
+    if (args.ipv4 && args.ipv6) throw new UserError('-4 and -6 exclude each other', 'EUSAGE', EXIT_USAGE);
+    const optional = <T>(v: unknown, parse: (v: unknown) => T): T | undefined => (v === undefined ? undefined : parse(v));
+    return runTrace(
       {
         output: parseChoice('--output', args.output, ['text', 'jsonl'] as const),
-        write: args.write === undefined ? undefined : parsePath('--write', args.write),
+        write: optional(args.write, (v) => parsePath('--write', v)),
         force: args.force,
         quiet: args.quiet,
         brief: args.brief,
         verbose: args.verbose,
-        durationSec: args.duration === undefined ? undefined : parseSeconds('--duration', args.duration),
-        count: args.count === undefined ? undefined : parseCount('--count', args.count),
+        durationSec: optional(args.duration, (v) => parseSeconds('--duration', v)),
+        count: optional(args.count, (v) => parseCount('--count', v)),
         ringBufferMib: parseRingMiB('--ring-buffer', args['ring-buffer']),
         readyFile: args['ready-file'],
+        pids: optional(args.pid, (v) => parsePids('--pid', v)),
+        command,
+        followForks: args['follow-forks'],
+        keepWaiting: args['keep-waiting'],
+        filters: {
+          family: args.ipv4 ? 'ipv4' : args.ipv6 ? 'ipv6' : undefined,
+          direction: optional(args.direction, (v) => parseChoice('--direction', v, ['send', 'recv'] as const)),
+          reasons: optional(args.reason, listOf),
+          ports: optional(args.port, (v) => parsePorts('--port', v, MAX_PORTS)),
+          laddr: optional(args.laddr, (v) => parseCidrs('--laddr', v, MAX_PREFIXES)),
+          raddr: optional(args.raddr, (v) => parseCidrs('--raddr', v, MAX_PREFIXES)),
+          cgroup: optional(args.cgroup, (v) => parseCgroup('--cgroup', v)),
+          netns: optional(args.netns, (v) => parseNetns('--netns', v)),
+        },
       },
       io,
-    ),
+    );
+  },
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeAddress, formatEndpoint, formatIPv6 } from '../../src/addr.js';
+import { decodeAddress, formatEndpoint, formatIPv6, parseCidr, parseIPv4, parseIPv6 } from '../../src/addr.js';
 
 const v6 = (...groups: number[]) => {
   const a = new Uint8Array(16);
@@ -36,5 +36,36 @@ describe('addresses', () => {
   it('writes endpoints like ss and tcpdump: IPv6 in brackets', () => {
     expect(formatEndpoint('10.0.0.1', 443)).toBe('10.0.0.1:443');
     expect(formatEndpoint('::1', 80)).toBe('[::1]:80');
+  });
+});
+
+describe('parsing addresses and prefixes', () => {
+  const bytes = (a: Uint8Array | null) => (a ? formatIPv6(a) : null);
+
+  it('IPv6, with :: and a trailing IPv4', () => {
+    expect(bytes(parseIPv6('2001:db8::1'))).toBe('2001:db8::1');
+    expect(bytes(parseIPv6('::'))).toBe('::');
+    expect(bytes(parseIPv6('1:2:3:4:5:6:7:8'))).toBe('1:2:3:4:5:6:7:8');
+    expect(bytes(parseIPv6('fe80::abcd:0:0:0'))).toBe('fe80::abcd:0:0:0');
+    expect(decodeAddress(10, parseIPv6('::ffff:10.1.2.3')!)).toEqual({ family: 'ipv4', address: '10.1.2.3' });
+    expect(bytes(parseIPv6('::1.2.3.4'))).toBe('::102:304');
+    expect(bytes(parseIPv6('1:2:3:4:5:6:1.2.3.4'))).toBe('1:2:3:4:5:6:102:304');
+    for (const bad of ['', ':', '1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '12345::', 'g::1', '::1.2.3', '::256.1.1.1', '1:2:3:4:5:6:7::8']) {
+      expect(parseIPv6(bad), bad).toBeNull();
+    }
+  });
+
+  it('IPv4, strictly', () => {
+    expect(parseIPv4('10.0.0.1')?.subarray(0, 4)).toEqual(Uint8Array.from([10, 0, 0, 1]));
+    for (const bad of ['10.0.0', '10.0.0.256', '01.0.0.1', '1.2.3.4.5', 'a.b.c.d', '']) expect(parseIPv4(bad), bad).toBeNull();
+  });
+
+  it('prefixes: CIDR, bare address, brackets; v4-mapped taken as IPv4', () => {
+    expect(parseCidr('10.0.0.0/8')).toMatchObject({ family: 2, prefixLen: 8 });
+    expect(parseCidr('127.0.0.1')).toMatchObject({ family: 2, prefixLen: 32 });
+    expect(parseCidr('[::1]')).toMatchObject({ family: 10, prefixLen: 128 });
+    expect(parseCidr('2001:db8::/32')).toMatchObject({ family: 10, prefixLen: 32 });
+    expect(parseCidr('::ffff:10.0.0.0/104')).toMatchObject({ family: 2, prefixLen: 8 });
+    for (const bad of ['10.0.0.0/33', '::/129', 'localhost', '10.0.0.0/', '/8', '10.0.0.0/8/8']) expect(parseCidr(bad), bad).toBeNull();
   });
 });

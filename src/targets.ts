@@ -1,0 +1,128 @@
+/**
+ * The processes that -p and -- CMD trace: who they are at start (with their
+ * children, when followed), which sockets they already hold, whether any is
+ * still alive, and the command rsttrace starts itself.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { scanSocketOwners } from './procinfo.js';
+
+/** pid -> parent pid, from /proc/PID/stat (the comm may hold spaces and parentheses). */
+function parents(procRoot: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const d of readdirSync(procRoot)) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`${procRoot}/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      out.set(Number(d), ppid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** The pids and, with `children`, every process descended from them now. */
+export function targetTree(pids: number[], children: boolean, procRoot = '/proc'): number[] {
+  const set = new Set(pids);
+  if (!children) return [...set];
+  const ppid = parents(procRoot);
+  for (const pid of ppid.keys()) {
+    const chain: number[] = [];
+    for (let p: number | undefined = pid; p !== undefined && p > 1 && !set.has(p); p = ppid.get(p)) {
+      chain.push(p);
+      if (chain.length > 512) break;
+    }
+    const last = chain.length ? ppid.get(chain[chain.length - 1]!) : undefined;
+    if (last !== undefined && set.has(last)) for (const p of chain) set.add(p);
+  }
+  return [...set];
+}
+
+/** [inode, pid, inode, pid, ...] of the sockets the pids hold now. */
+export function socketInodesOf(pids: number[], procRoot = '/proc'): number[] {
+  const wanted = new Set(pids);
+  const out: number[] = [];
+  for (const [ino, owner] of scanSocketOwners(procRoot)) if (wanted.has(owner.pid)) out.push(ino, owner.pid);
+  return out;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface StartedCommand {
+  pid: number;
+  /** lets the command run: call once its pid is a target */
+  go(): void;
+  /** exit status as a shell reports it: the code, or 128 + the signal number */
+  exited: Promise<number>;
+  child: ChildProcess;
+}
+
+/** The user a `sudo rsttrace -- CMD` was run by, from SUDO_UID/SUDO_GID/SUDO_USER. */
+export interface Invoker {
+  uid: number;
+  gid: number;
+  user: string | null;
+  home: string | null;
+}
+
+export function sudoInvoker(env: NodeJS.ProcessEnv = process.env, passwd = '/etc/passwd'): Invoker | null {
+  const uid = Number(env.SUDO_UID);
+  const gid = Number(env.SUDO_GID);
+  if (!env.SUDO_UID || !Number.isSafeInteger(uid) || !Number.isSafeInteger(gid) || uid === 0) return null;
+  let home: string | null = null;
+  const user = env.SUDO_USER ?? null;
+  try {
+    const line = readFileSync(passwd, 'utf8')
+      .split('\n')
+      .find((l) => l.split(':')[2] === String(uid));
+    home = line?.split(':')[5] ?? null;
+  } catch {
+    // no passwd entry: run without HOME
+  }
+  return { uid, gid, user, home };
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGABRT: 6 };
+
+/**
+ * Starts argv held at the door: a shell waits for a line on fd 3 and only
+ * then execs the command (same pid), so that the pid is a target before the
+ * command makes its first syscall. Under sudo, the command runs as the
+ * invoking user, with that user's groups and home.
+ */
+export function startCommand(argv: string[], invoker: Invoker | null): StartedCommand {
+  const door = ['sh', '-c', 'read _ <&3; exec 3<&-; exec "$@"', 'rsttrace'];
+  let cmd = [...door, ...argv];
+  const env = { ...process.env };
+  if (invoker) {
+    const groups = invoker.user ? ['--init-groups'] : ['--clear-groups'];
+    cmd = ['setpriv', `--reuid=${invoker.uid}`, `--regid=${invoker.gid}`, ...groups, ...cmd];
+    if (invoker.home) env.HOME = invoker.home;
+    if (invoker.user) {
+      env.USER = invoker.user;
+      env.LOGNAME = invoker.user;
+    }
+    for (const k of ['SUDO_UID', 'SUDO_GID', 'SUDO_USER', 'SUDO_COMMAND']) delete env[k];
+  }
+  const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env });
+  const exited = new Promise<number>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (SIGNALS[signal ?? ''] ?? 0)));
+    child.on('error', () => resolve(127));
+  });
+  const door3 = child.stdio[3] as NodeJS.WritableStream;
+  return {
+    pid: child.pid ?? -1,
+    go: () => door3.end('go\n'),
+    exited,
+    child,
+  };
+}

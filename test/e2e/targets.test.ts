@@ -1,0 +1,202 @@
+/**
+ * Attaching to processes (-p, -- CMD) and the kernel-side filters, on real
+ * resets from processes running at the same time.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, rmdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cgroup2Root } from '../../src/procinfo.js';
+import { CLI, e2eSkipReason, Netns, reportSkip, RSTSCEN, run, startTrace, VethPair, type JsonRecord } from './harness.js';
+
+const skip = e2eSkipReason();
+reportSkip(skip, 'e2e/targets');
+
+/** `rstscen hold`: a connection made now, reset when told. */
+async function hold(ns: Netns) {
+  const child = spawn('ip', ['netns', 'exec', ns.name, RSTSCEN, 'hold', '127.0.0.1'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((r) => child.on('close', r));
+  const out = JSON.parse(await new Promise<string>((r) => child.stdout!.once('data', (d) => r(String(d)))));
+  return { out, go: () => child.stdin!.end('go\n'), exited };
+}
+
+const resetsOf = (records: JsonRecord[]) => records.filter((r) => r.type === 'reset');
+
+describe.skipIf(skip)('-p PID', () => {
+  let ns: Netns;
+  beforeAll(() => {
+    ns = new Netns('pid');
+  });
+  afterAll(() => ns?.close());
+
+  it("shows exactly A's resets, also softirq-made ones and its child's, none of B's; exits when A has", async () => {
+    const a = await hold(ns);
+    const trace = await startTrace(['-p', String(a.out.client_pid)]);
+    const b = ns.scenario('unread-close', '127.0.0.1'); // B, at the same time
+    a.go();
+    expect(await a.exited).toBe(0);
+    const { code, records } = await trace.exited(); // no -d: it ends because A has
+    expect(code).toBe(0);
+    expect(records.at(-1)).toMatchObject({ type: 'session_end', reason: 'traced processes exited' });
+
+    const resets = resetsOf(records);
+    expect(resets).toHaveLength(2);
+    // A's own socket, made before rsttrace started, reset in softirq run by A's child
+    expect(resets.find((r) => r.direction === 'recv')).toMatchObject({
+      lport: a.out.client_port,
+      owner: { pid: a.out.client_pid, source: 'procfs' },
+      context: { kind: 'softirq', pid: a.out.server_pid },
+    });
+    // the child (forked before rsttrace started) is followed
+    expect(resets.find((r) => r.direction === 'send')).toMatchObject({ owner: { pid: a.out.server_pid }, reason: 'TCP_STATE' });
+    // nothing of B's, though B made resets meanwhile, some in A's namespace's softirq
+    const bPorts = [b.client_port, b.server_port];
+    expect(records.filter((r) => bPorts.includes(r.lport) || [b.client_pid, b.server_pid].includes(r.owner?.pid))).toEqual([]);
+  });
+
+  it('--no-follow-forks: the child’s resets are left out', async () => {
+    const a = await hold(ns);
+    const trace = await startTrace(['-p', String(a.out.client_pid), '--no-follow-forks']);
+    a.go();
+    await a.exited;
+    const resets = resetsOf((await trace.exited()).records);
+    expect(resets.map((r) => [r.direction, r.owner.pid])).toEqual([['recv', a.out.client_pid]]);
+  });
+
+  it('a pid that does not exist: one line, exit status 1', () => {
+    const r = spawnSync(process.execPath, [CLI, '-p', '4194303'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe('rsttrace: no process with pid 4194303; check it with ps -p 4194303');
+  });
+});
+
+describe.skipIf(skip)('rsttrace -- CMD', () => {
+  let ns: Netns;
+  let hosts: VethPair;
+  beforeAll(() => {
+    ns = new Netns('cmd');
+    hosts = new VethPair('cm');
+  });
+  afterAll(() => {
+    ns?.close();
+    hosts?.close();
+  });
+
+  function traceCommand(args: string[], env: NodeJS.ProcessEnv = process.env) {
+    const r = spawnSync(process.execPath, [CLI, '-o', 'jsonl', ...args], { encoding: 'utf8', env });
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith('{"type":'));
+    return { status: r.status, records: lines.map((l) => JSON.parse(l) as JsonRecord), stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it("traces only the command and its children, ends with it and exits with its status, also non-zero", () => {
+    // another process resets meanwhile, in the same namespace
+    const other = spawn('ip', ['netns', 'exec', ns.name, RSTSCEN, 'burst', '127.0.0.1', '9', '300']);
+    const script = `${RSTSCEN} refused 127.0.0.1 9 >/dev/null; ${RSTSCEN} unread-close 127.0.0.1 >/dev/null; exit 7`;
+    const { status, records } = traceCommand(['--', 'ip', 'netns', 'exec', ns.name, 'sh', '-c', script]);
+    other.kill();
+    expect(status).toBe(7);
+    expect(records.at(-1)).toMatchObject({ type: 'session_end', reason: 'command exited with status 7' });
+    const resets = resetsOf(records);
+    expect(resets.map((r) => `${r.direction} ${r.reason ?? r.state}`).sort()).toEqual([
+      'recv ESTABLISHED',
+      'recv SYN_SENT',
+      'send TCP_ABORT_ON_CLOSE',
+    ]);
+    expect(records.filter((r) => r.type === 'syscall_error').map((r) => r.errno).sort()).toEqual(['ECONNREFUSED', 'ECONNRESET']);
+  });
+
+  it('includes timer-made resets on its sockets (keepalive over veth)', () => {
+    const { status, records } = traceCommand(['--', RSTSCEN, 'keepalive', hosts.server.name, hosts.client.name, hosts.serverAddr, hosts.serverIface]);
+    expect(status).toBe(0);
+    const resets = resetsOf(records);
+    expect(resets).toHaveLength(1);
+    expect(resets[0]).toMatchObject({ reason: 'TCP_KEEPALIVE_TIMEOUT', context: { kind: 'timer' }, netns: hosts.client.inode });
+  });
+
+  it('under sudo, runs the command as the invoking user', () => {
+    const env = { ...process.env, SUDO_UID: '65534', SUDO_GID: '65534', SUDO_USER: 'nobody' };
+    const r = spawnSync(process.execPath, [CLI, '-q', '--', 'sh', '-c', 'echo "$(id -u) $(id -g) $USER"'], { encoding: 'utf8', env, cwd: '/' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('65534 65534 nobody');
+  });
+
+  it('usage errors: nothing after --, -p with --', () => {
+    for (const args of [['--'], ['-p', '1', '--', 'true']]) {
+      const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
+
+describe.skipIf(skip)('filters on real resets', () => {
+  let ns: Netns;
+  beforeAll(() => {
+    ns = new Netns('filt');
+  });
+  afterAll(() => ns?.close());
+
+  /** The same mix of resets each time: IPv4 and IPv6, sent and received, three reasons. */
+  async function mix(filter: string[]): Promise<JsonRecord[]> {
+    const trace = await startTrace(['--netns', ns.name, ...filter]);
+    ns.scenario('refused', '127.0.0.1', '9');
+    ns.scenario('refused', '::1', '10');
+    ns.scenario('unread-close', '127.0.0.1');
+    ns.scenario('linger0', '::1');
+    const { records } = await trace.stop();
+    // --netns: nothing from the namespaces other tests are using meanwhile
+    expect(records.filter((r) => r.netns !== undefined && r.netns !== ns.inode)).toEqual([]);
+    return resetsOf(records);
+  }
+
+  it('--netns alone: the whole mix', async () => {
+    expect(await mix([])).toHaveLength(8);
+  });
+
+  for (const [args, ok, n] of [
+    [['--port', '9'], (r: JsonRecord) => r.lport === 9 || r.rport === 9, 2],
+    [['--port', '9,10'], (r: JsonRecord) => [9, 10].includes(r.lport) || [9, 10].includes(r.rport), 4],
+    [['-4'], (r: JsonRecord) => r.family === 'ipv4', 4],
+    [['-6'], (r: JsonRecord) => r.family === 'ipv6', 4],
+    [['--direction', 'send'], (r: JsonRecord) => r.direction === 'send', 4],
+    [['--direction', 'recv'], (r: JsonRecord) => r.direction === 'recv', 4],
+    [['--reason', 'no_socket'], (r: JsonRecord) => r.reason === 'NO_SOCKET', 2],
+    [['--reason', 'TCP_ABORT_ON_CLOSE,TCP_STATE'], (r: JsonRecord) => ['TCP_ABORT_ON_CLOSE', 'TCP_STATE'].includes(r.reason), 2],
+    [['--laddr', '::1'], (r: JsonRecord) => r.laddr === '::1', 4],
+    [['--raddr', '127.0.0.0/8', '--port', '9'], (r: JsonRecord) => r.raddr.startsWith('127.') && (r.lport === 9 || r.rport === 9), 2],
+  ] as const) {
+    it(`${args.join(' ')}: only matching resets, all of them`, async () => {
+      const resets = await mix([...args]);
+      expect(resets.length, JSON.stringify(resets.map((r) => [r.direction, r.family, r.lport, r.rport, r.reason]))).toBe(n);
+      expect(resets.every(ok)).toBe(true);
+    });
+  }
+
+  it('--cgroup: only sockets owned from that cgroup v2', async () => {
+    const name = `rsttest-${process.pid}`;
+    const dir = path.join(cgroup2Root(), name);
+    mkdirSync(dir);
+    try {
+      const trace = await startTrace(['--netns', ns.name, '--cgroup', `/${name}`]);
+      // join the cgroup before entering the namespace: ip netns exec remounts /sys without cgroups
+      const inside = JSON.parse(
+        run('sh', ['-c', `echo $$ > ${dir}/cgroup.procs && exec ip netns exec ${ns.name} ${RSTSCEN} unread-close 127.0.0.1`]),
+      );
+      ns.scenario('linger0', '127.0.0.1'); // outside the cgroup
+      const resets = resetsOf((await trace.stop()).records);
+      expect(resets.length).toBeGreaterThan(0);
+      for (const r of resets) expect(r.owner).toMatchObject({ cgroup: `/${name}` });
+      expect(resets.find((r) => r.direction === 'send')).toMatchObject({ owner: { pid: inside.client_pid } });
+    } finally {
+      rmdirSync(dir);
+    }
+  });
+
+  it('bad filter values: one line each, exit status 2', () => {
+    for (const args of [['--port', '0'], ['--port', '1,2,3,4,5,6,7,8,9'], ['--laddr', '300.1.1.1'], ['--direction', 'up'], ['--reason', 'NOPE'], ['--cgroup', '/no/such/cgroup'], ['--netns', 'no-such-ns'], ['-4', '-6'], ['-p', 'abc']]) {
+      const r = spawnSync(process.execPath, [CLI, ...args, '-d', '1'], { encoding: 'utf8' });
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+  });
+});
