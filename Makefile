@@ -7,10 +7,12 @@ NPM     ?= npm
 ADDON     := build/Release/rsttrace.node
 CLI       := dist/cli.js
 SCENARIOS := build/scenarios/rstscen
+# Debian's Prometheus, unpacked (not installed: no service starts) for the metrics test
+PROMETHEUS := build/tools/prometheus/usr/bin/prometheus
 NATIVE_SRC := CMakeLists.txt $(wildcard native/*.cc native/*.h bpf/*.c bpf/*.h)
 TS_SRC     := tsconfig.json $(shell find src -name '*.ts' 2>/dev/null)
 
-.PHONY: all deps build test unit run install uninstall clean
+.PHONY: all deps build test unit run install uninstall clean bench
 
 all: build
 
@@ -40,7 +42,11 @@ $(SCENARIOS): test/scenarios/rstscen.c | .deps-system.stamp
 
 # Unit and end-to-end tests; end-to-end ones need root and are skipped, with
 # the reason printed, without it.
-test: build
+$(PROMETHEUS): | .deps-system.stamp
+	@mkdir -p build/tools
+	cd build/tools && rm -f prometheus_*.deb && apt-get download prometheus >/dev/null && dpkg -x prometheus_*.deb prometheus && rm -f prometheus_*.deb
+
+test: build $(PROMETHEUS)
 	npx tsc -p test/tsconfig.json
 	npx vitest run
 
@@ -64,3 +70,11 @@ uninstall:
 
 clean:
 	rm -rf build dist .deps-system.stamp
+
+# Benchmarks, run by hand (not by CI): writes bench/RESULTS.md. Uses the
+# built dist/cli.js; RSTTRACE="node /path/to/cli.js" measures another build.
+bench:
+	@mkdir -p bench/out
+	$(CC) -O2 -Wall -Wextra -o bench/out/rststorm bench/rststorm.c
+	$(CC) -O2 -Wall -Wextra -o bench/out/pipebench bench/pipebench.c
+	$(NODE) bench/bench.mjs

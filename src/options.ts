@@ -114,3 +114,14 @@ export function parseNetns(option: string, value: unknown): number {
     throw usage(option, value, 'a network namespace: a name from `ip netns list`, /proc/PID/ns/net, or an inode number');
   }
 }
+
+/** HOST:PORT to listen on: "127.0.0.1:9464", "[::1]:9464", ":9464" (all addresses). */
+export function parseListen(option: string, value: unknown): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(String(value));
+  const port = m ? Number(m[3]) : NaN;
+  const host = m ? (m[1] ?? m[2] ?? '') : '';
+  if (!m || port < 1 || port > 65535 || (host !== '' && !parseCidr(host) && !/^[a-zA-Z0-9.-]+$/.test(host))) {
+    throw usage(option, value, 'HOST:PORT to listen on, e.g. 127.0.0.1:9464, [::1]:9464 or :9464');
+  }
+  return { host: host === '' ? '::' : host, port };
+}

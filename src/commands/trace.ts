@@ -14,14 +14,16 @@ import { kernelNames } from '../kernel.js';
 import { loadAddon, RSTTRACE_VERSION, type NativeTracer, type TracerStats } from '../native.js';
 import { SCHEMA_VERSION, type SessionEnd } from '../output/jsonl.js';
 import { jsonlOutput, textOutput, type Output } from '../output/outputs.js';
+import { startMetrics } from '../output/metrics.js';
 import { fdSink, fileSink } from '../output/sink.js';
-import { AF_INET, AF_INET6, type Cidr } from '../addr.js';
+import { AF_INET, AF_INET6, decodeAddress, type Cidr } from '../addr.js';
 import {
   listOf,
   parseCgroup,
   parseChoice,
   parseCidrs,
   parseCount,
+  parseListen,
   parseNetns,
   parsePath,
   parsePids,
@@ -58,6 +60,8 @@ export interface TraceOptions {
   /** with -p: keep tracing after every traced process has exited */
   keepWaiting: boolean;
   filters: TraceFilters;
+  /** --metrics: serve Prometheus metrics here */
+  metrics?: { host: string; port: number };
 }
 
 /** Kernel-side filters, as given (reason names are checked against this kernel). */
@@ -138,13 +142,27 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     netns: f.netns ?? 0,
   };
 
+  // before the programs load: a busy port is a one-line error, not a half-run
+  let stats: TracerStats | undefined;
+  let tracerOpen = false;
+  const metrics =
+    opts.metrics &&
+    (await startMetrics(opts.metrics.host, opts.metrics.port, () => {
+      if (!stats && !tracerOpen) return { lost: 0, filtered: 0 }; // scraped while loading
+      const s = stats ?? tracer.stats();
+      return { lost: lost(s), filtered: s.filtered };
+    }));
+  if (metrics) outputs.push(metrics.output);
+
   let tracer: NativeTracer;
   try {
     tracer = openTracer(() => new addon.Tracer({ ringBufferBytes: opts.ringBufferMib << 20, filters }));
   } catch (err) {
     file?.abandon();
+    await metrics?.close();
     throw err;
   }
+  tracerOpen = true;
   if (opts.pids) {
     // processes (and children) as they are now, and the sockets they already hold
     const tree = targetTree(opts.pids, opts.followForks);
@@ -249,9 +267,10 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
       tracer.drain();
       emit(correlator.flush());
     }
-    const stats = tracer.stats();
+    const final = tracer.stats();
+    stats = final; // what the metrics show from now on: the tracer is closed
     tracer.close();
-    if (!readerGone) reportLoss(stats);
+    if (!readerGone) reportLoss(final);
     const secs = Number(process.hrtime.bigint() - startNs) / 1e9;
     const end: SessionEnd = {
       reason,
@@ -260,17 +279,18 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
       sent,
       received: resets - sent,
       syscall_errors: syscallErrors,
-      lost: lost(stats),
+      lost: lost(final),
     };
     for (const o of outputs) o.end(nowWall(), end);
     if (!readerGone) {
       io.stderr(`rsttrace: ${resets} resets (${sent} sent, ${resets - sent} received) in ${secs.toFixed(1)} s, ${end.lost} lost`);
     }
-    resolveDone(exitStatus);
+    void (metrics ? metrics.close() : Promise.resolve()).then(() => resolveDone(exitStatus));
   }
 
   const { readyFile, filters: given, ...rest } = opts;
-  const shown = { ...rest, ...given };
+  const cidr = (c: Cidr) => `${decodeAddress(c.family, c.addr).address}/${c.prefixLen}`;
+  const shown = { ...rest, ...given, laddr: given.laddr?.map(cidr), raddr: given.raddr?.map(cidr) };
   const shownOptions = Object.fromEntries(Object.entries(shown).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
   for (const o of outputs) {
     o.start(nowWall(), {
@@ -284,6 +304,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   }
   tracer.start(onBatch);
   io.stderr(`rsttrace: tracing TCP resets (schema ${SCHEMA_VERSION}); Ctrl-C to end`);
+  if (metrics) io.stderr(`rsttrace: Prometheus metrics at http://${metrics.address}/metrics`);
   command?.go();
   if (readyFile) writeFileSync(readyFile, `${process.pid}\n`);
   return done;
@@ -317,6 +338,7 @@ export const traceCommand = defineCommand({
       .option('netns', { type: 'string', describe: 'network namespace: name (ip netns), /proc/PID/ns/net or inode', group: 'Filters:' })
       .option('duration', { alias: 'd', type: 'number', describe: 'stop after SECONDS', group: 'Stop:' })
       .option('count', { alias: 'n', type: 'number', describe: 'stop after N resets', group: 'Stop:' })
+      .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9464)', group: 'Output:' })
       .option('ring-buffer', { type: 'number', default: 8, describe: 'ring buffer size in MiB (power of two)', group: 'Tuning:' })
       .option('ready-file', { type: 'string', hidden: true }),
   run: (args, io, rawArgv) => {
@@ -338,6 +360,7 @@ export const traceCommand = defineCommand({
         count: optional(args.count, (v) => parseCount('--count', v)),
         ringBufferMib: parseRingMiB('--ring-buffer', args['ring-buffer']),
         readyFile: args['ready-file'],
+        metrics: optional(args.metrics, (v) => parseListen('--metrics', v)),
         pids: optional(args.pid, (v) => parsePids('--pid', v)),
         command,
         followForks: args['follow-forks'],

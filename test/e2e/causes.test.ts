@@ -25,7 +25,7 @@ describe.skipIf(skip)('causes of real resets', () => {
   afterAll(() => ns?.close());
 
   async function traced(...scenario: string[]): Promise<Traced> {
-    const trace = await startTrace();
+    const trace = await startTrace(['--netns', ns.name]);
     const out = ns.scenario(...scenario);
     const { records } = await trace.stop();
     const mine = records.filter((r) => r.netns === ns.inode);
@@ -62,7 +62,7 @@ describe.skipIf(skip)('causes of real resets', () => {
   }
 
   it('an error read with getsockopt(SO_ERROR) after a non-blocking connect (Node’s net.connect) is linked too', async () => {
-    const trace = await startTrace();
+    const trace = await startTrace(['--netns', ns.name]);
     const client = ns.exec(process.execPath, [
       '-e',
       "require('net').connect(9, '127.0.0.1').on('error', (e) => console.log(JSON.stringify({ pid: process.pid, code: e.code })))",
@@ -232,7 +232,7 @@ describe.skipIf(skip)('sockets older than rsttrace', () => {
     const child = spawn('ip', ['netns', 'exec', ns.name, RSTSCEN, 'hold', '127.0.0.1'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const exited = new Promise<number | null>((r) => child.on('close', r));
     const out = JSON.parse(await new Promise<string>((r) => child.stdout!.once('data', (d) => r(String(d)))));
-    const trace = await startTrace();
+    const trace = await startTrace(['--netns', ns.name]);
     child.stdin!.end('go\n');
     expect(await exited).toBe(0);
     const resets = inNetns((await trace.stop()).records, ns);
@@ -259,7 +259,7 @@ describe.skipIf(skip)('a segment for a connection that no longer exists', () => 
   afterAll(() => ns?.close());
 
   it('NO_SOCKET, with the last owner of that 4-tuple and when it closed it', async () => {
-    const trace = await startTrace();
+    const trace = await startTrace(['--netns', ns.name]);
     const out = ns.scenario('kb-timewait', '127.0.0.1');
     const { records } = await trace.stop();
     const resets = inNetns(records, ns);

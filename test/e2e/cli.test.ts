@@ -47,7 +47,7 @@ describe.skipIf(skip)('rsttrace command line', () => {
   });
 
   it('-n 2 stops after two resets', async () => {
-    const trace = await startTrace(['-n', '2']);
+    const trace = await startTrace(['--netns', ns.name, '-n', '2']);
     ns.scenario('refused', '127.0.0.1', '9');
     ns.scenario('refused', '127.0.0.1', '9'); // would make 2 more
     const { code, records, stderr } = await trace.exited();
@@ -57,7 +57,7 @@ describe.skipIf(skip)('rsttrace command line', () => {
   });
 
   it('text output: a header, one line per reset with both ends, state, reason, owner; the cause under it', async () => {
-    const trace = await startTrace([], 'text');
+    const trace = await startTrace(['--netns', ns.name], 'text');
     const out = ns.scenario('refused', '::1', '9');
     const { code, stdout } = await trace.stop();
     expect(code).toBe(0);
@@ -76,7 +76,7 @@ describe.skipIf(skip)('rsttrace command line', () => {
   });
 
   it('--brief: one line per reset, no explanation; failed syscalls still shown', async () => {
-    const trace = await startTrace(['--brief'], 'text');
+    const trace = await startTrace(['--netns', ns.name, '--brief'], 'text');
     const out = ns.scenario('refused', '127.0.0.1', '9');
     const { stdout } = await trace.stop();
     const ours = stdout.split('\n').filter((l) => l.includes(`:${out.lport} `));
@@ -107,7 +107,7 @@ describe.skipIf(skip)('rsttrace command line', () => {
 
   it('-w FILE writes JSON lines to a new 0600 file, and never overwrites one without --force', async () => {
     const file = path.join(dir, 'capture.jsonl');
-    const trace = await startTrace(['-q', '-w', file]);
+    const trace = await startTrace(['--netns', ns.name, '-q', '-w', file]);
     const out = ns.scenario('refused', '::1', '9');
     const { code, records } = await trace.stop();
     expect(code).toBe(0);

@@ -19,7 +19,7 @@ describe.skipIf(skip)('completeness against the kernel counters', () => {
   afterAll(() => ns?.close());
 
   it(`a burst of ${BURST} resets: SEND events = TcpOutRsts delta, 0 lost`, async () => {
-    const trace = await startTrace();
+    const trace = await startTrace(['--netns', ns.name]);
     const before = ns.counter('TcpOutRsts');
     const out = ns.scenario('burst', '127.0.0.1', '9', String(BURST));
     const after = ns.counter('TcpOutRsts');

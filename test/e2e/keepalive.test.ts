@@ -17,7 +17,7 @@ describe.skipIf(skip)('keepalive timeout over veth', () => {
   afterAll(() => hosts?.close());
 
   it('timer context, the owner named, ETIMEDOUT linked', async () => {
-    const trace = await startTrace();
+    const trace = await startTrace(['--netns', hosts.client.name]);
     const out = JSON.parse(
       run(RSTSCEN, ['keepalive', hosts.server.name, hosts.client.name, hosts.serverAddr, hosts.serverIface]),
     );

@@ -29,7 +29,7 @@ describe.skipIf(skip)('resets made by real programs', () => {
     ['ipv6', '::1'],
   ] as const) {
     it(`connect() to a closed ${family} port: SEND NO_SOCKET, RECV on the SYN_SENT socket`, async () => {
-      const trace = await startTrace();
+      const trace = await startTrace(['--netns', ns.name]);
       const out = ns.scenario('refused', addr, CLOSED_PORT);
       const mine = inNetns((await trace.stop()).records, ns);
 
@@ -60,7 +60,7 @@ describe.skipIf(skip)('resets made by real programs', () => {
   }
 
   it('close() with unread data: SEND TCP_ABORT_ON_CLOSE, RECV on the peer', async () => {
-    const trace = await startTrace();
+    const trace = await startTrace(['--netns', ns.name]);
     const out = ns.scenario('unread-close', '127.0.0.1');
     const mine = inNetns((await trace.stop()).records, ns);
 
@@ -90,7 +90,7 @@ describe.skipIf(skip)('resets made by real programs', () => {
   });
 
   it('close() with SO_LINGER {1, 0}: SEND TCP_STATE, RECV on the peer (IPv6)', async () => {
-    const trace = await startTrace();
+    const trace = await startTrace(['--netns', ns.name]);
     const out = ns.scenario('linger0', '::1');
     const mine = inNetns((await trace.stop()).records, ns);
 
