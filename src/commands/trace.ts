@@ -15,6 +15,7 @@ import { loadAddon, RSTTRACE_VERSION, type NativeTracer, type TracerStats } from
 import { SCHEMA_VERSION, type SessionEnd } from '../output/jsonl.js';
 import { jsonlOutput, textOutput, type Output } from '../output/outputs.js';
 import { startMetrics } from '../output/metrics.js';
+import { summaryOutput, type SummaryOutput } from '../output/summary.js';
 import { fdSink, fileSink } from '../output/sink.js';
 import { AF_INET, AF_INET6, decodeAddress, type Cidr } from '../addr.js';
 import {
@@ -60,6 +61,10 @@ export interface TraceOptions {
   /** with -p: keep tracing after every traced process has exited */
   keepWaiting: boolean;
   filters: TraceFilters;
+  /** --summary: tables of counts instead of a line per reset, every intervalSec or at the end */
+  summary: boolean;
+  intervalSec?: number;
+  top: number;
   /** --metrics: serve Prometheus metrics here */
   metrics?: { host: string; port: number };
 }
@@ -114,13 +119,15 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   const decoder = createDecoder(addon.layout);
 
   let readerGone = false;
+  let summary: SummaryOutput | undefined;
   const outputs: Output[] = [];
   if (!opts.quiet) {
     const stdout = fdSink(io.stdoutFd, () => {
       readerGone = true;
       stop('stdout closed');
     });
-    outputs.push(opts.output === 'jsonl' ? jsonlOutput(stdout) : textOutput(stdout, { brief: opts.brief, verbose: opts.verbose }));
+    if (opts.summary) outputs.push((summary = summaryOutput(stdout, opts.top, opts.intervalSec !== undefined)));
+    else outputs.push(opts.output === 'jsonl' ? jsonlOutput(stdout) : textOutput(stdout, { brief: opts.brief, verbose: opts.verbose }));
   }
   const file = opts.write ? fileSink(opts.write, opts.force) : undefined;
   if (file) outputs.push(jsonlOutput(file));
@@ -242,6 +249,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     // what its last syscalls made is in the ring already: drain it now
     stop(`command exited with status ${status}`);
   });
+  const summaryTimer = summary && opts.intervalSec ? setInterval(() => summary!.flush(nowWall()), opts.intervalSec * 1000) : undefined;
   const durationTimer = opts.durationSec ? setTimeout(() => stop('duration'), opts.durationSec * 1000) : undefined;
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -260,6 +268,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     stopping = true;
     clearInterval(lossTimer);
     clearInterval(targetsTimer);
+    clearInterval(summaryTimer);
     if (durationTimer) clearTimeout(durationTimer);
     for (const s of signals) process.off(s, onSignal);
     // What the kernel already wrote is still ours to print.
@@ -338,6 +347,9 @@ export const traceCommand = defineCommand({
       .option('netns', { type: 'string', describe: 'network namespace: name (ip netns), /proc/PID/ns/net or inode', group: 'Filters:' })
       .option('duration', { alias: 'd', type: 'number', describe: 'stop after SECONDS', group: 'Stop:' })
       .option('count', { alias: 'n', type: 'number', describe: 'stop after N resets', group: 'Stop:' })
+      .option('summary', { alias: 's', type: 'boolean', default: false, describe: 'tables of counts by cause, owner, peer, port instead of a line per reset', group: 'Output:' })
+      .option('interval', { alias: 'i', type: 'number', describe: 'with --summary: print every SECONDS', group: 'Output:' })
+      .option('top', { type: 'number', default: 10, describe: 'with --summary: rows per table', group: 'Output:' })
       .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9464)', group: 'Output:' })
       .option('ring-buffer', { type: 'number', default: 8, describe: 'ring buffer size in MiB (power of two)', group: 'Tuning:' })
       .option('ready-file', { type: 'string', hidden: true }),
@@ -346,6 +358,8 @@ export const traceCommand = defineCommand({
     const command = (args['--'] as string[] | undefined)?.map(String) ?? (rawArgv.includes('--') ? [] : undefined);
     if (command !== undefined && command.length === 0) throw new UserError('nothing after --: give the command to run, e.g. rsttrace -- curl http://127.0.0.1/', 'EUSAGE', EXIT_USAGE);
     if (command && args.pid !== undefined) throw new UserError('-p and -- CMD exclude each other: trace a running process or start one', 'EUSAGE', EXIT_USAGE);
+    if (args.interval !== undefined && !args.summary) throw new UserError('-i goes with --summary: rsttrace --summary -i 5', 'EUSAGE', EXIT_USAGE);
+    if (args.summary && args.output === 'jsonl') throw new UserError('--summary prints tables; for JSON lines use -w FILE (or rsttrace report -o json)', 'EUSAGE', EXIT_USAGE);
     if (args.ipv4 && args.ipv6) throw new UserError('-4 and -6 exclude each other', 'EUSAGE', EXIT_USAGE);
     const optional = <T>(v: unknown, parse: (v: unknown) => T): T | undefined => (v === undefined ? undefined : parse(v));
     return runTrace(
@@ -360,6 +374,9 @@ export const traceCommand = defineCommand({
         count: optional(args.count, (v) => parseCount('--count', v)),
         ringBufferMib: parseRingMiB('--ring-buffer', args['ring-buffer']),
         readyFile: args['ready-file'],
+        summary: args.summary,
+        intervalSec: optional(args.interval, (v) => parseSeconds('--interval', v)),
+        top: parseCount('--top', args.top),
         metrics: optional(args.metrics, (v) => parseListen('--metrics', v)),
         pids: optional(args.pid, (v) => parsePids('--pid', v)),
         command,

@@ -148,15 +148,16 @@ function spanText(first: string, last: string, span_s: number): string {
   return `${from} → ${to.slice(0, 10) === from.slice(0, 10) ? to.slice(11) : to} (${seconds(span_s)})`;
 }
 
-export function formatReportText(r: Report): string {
+/** `live`: a summary of this run (rsttrace --summary), not of a file: no lines or sessions to speak of. */
+export function formatReportText(r: Report, live = false): string {
   const span = r.first && r.last ? spanText(r.first, r.last, r.span_s) : 'no records';
-  const read = [plural(r.lines, 'line'), plural(r.records, 'record'), plural(r.sessions, 'session'), `${r.lost} lost`];
+  const read = live ? [`${r.lost} lost`] : [plural(r.lines, 'line'), plural(r.records, 'record'), plural(r.sessions, 'session'), `${r.lost} lost`];
   if (r.skipped) read.push(`${plural(r.skipped, 'malformed line')} skipped (see stderr)`);
   if (r.other_records) read.push(`${plural(r.other_records, 'record')} of types this version does not know`);
   const e = r.syscall_errors;
   const sections: string[][] = [
     [
-      `rsttrace report: ${r.input}`,
+      `rsttrace ${live ? 'summary' : 'report'}: ${r.input}`,
       `  ${read.join(' · ')}`,
       `  ${span}`,
       `  ${plural(r.resets.total, 'reset')}: ${r.resets.sent} sent, ${r.resets.received} received · ${plural(e.total, 'syscall error')}, ${e.linked} linked to a reset`,

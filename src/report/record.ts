@@ -5,7 +5,8 @@
  * (schema/rsttrace.schema.json has that). A record is cut down to those
  * fields at once, so the parsed line can be collected.
  */
-import type { ResetEvent, SyscallErrorEvent } from '../event.js';
+import { isoNs } from '../clock.js';
+import type { ResetEvent, SyscallErrorEvent, TraceEvent } from '../event.js';
 import { SCHEMA_VERSION } from '../output/jsonl.js';
 
 interface Stamped {
@@ -186,4 +187,15 @@ export function checkRecord(value: unknown): Checked {
     if (err instanceof Bad) return { ok: false, problem: `${o.type}: ${err.problem}` };
     throw err;
   }
+}
+
+/** The same facts from a live event, for `rsttrace --summary`: one aggregation for both. */
+export function factsOfEvent(e: TraceEvent): ReportRecord {
+  const stamp = { ts_ns: Number(e.wall_ns), time: isoNs(e.wall_ns) };
+  if (e.type === 'reset') {
+    const { type, id, direction, family, laddr, lport, raddr, rport, state, reason } = e;
+    return { ...stamp, type, id, direction, family, laddr, lport, raddr, rport, state, reason, cause: e.cause.code, owner: e.owner && { pid: e.owner.pid, comm: e.owner.comm } };
+  }
+  const { type, id, reset_id, ms_after_reset, pid, comm, syscall, errno, family, laddr, lport, raddr, rport } = e;
+  return { ...stamp, type, id, reset_id, ms_after_reset, pid, comm, syscall, errno, family, laddr, lport, raddr, rport };
 }
