@@ -14,6 +14,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("layout", RecordLayout(env));
   exports.Set("syscalls", SyscallNames(env));
   exports.Set("kernelInfo", Napi::Function::New(env, KernelInfo, "kernelInfo"));
+  exports.Set("programs", Napi::Function::New(env, Programs, "programs"));
   return exports;
 }
 

@@ -1,12 +1,15 @@
 #include "kernel_names.h"
 
 #include <bpf/btf.h>
+#include <linux/types.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <cstring>
 #include <string>
 
 #include "errors.h"
+#include "rsttrace.h"
+#include "rsttrace.skel.h"
 
 namespace {
 
@@ -62,11 +65,15 @@ Napi::Value KernelInfo(const Napi::CallbackInfo &info) {
   if (id > 0) AddEnumerators(env, btf, btf__type_by_id(btf, id), "SK_RST_REASON_", reasons);
   if (const struct btf_type *t = FindTcpStates(btf)) AddEnumerators(env, btf, t, "TCP_", states);
 
-  // tp_btf attaches through the btf_trace_<name> typedef of each tracepoint.
-  for (const char *tp : {"tcp_send_reset", "tcp_receive_reset"}) {
-    std::string name = std::string("btf_trace_") + tp;
-    tracepoints.Set(tp, Napi::Boolean::New(env, btf__find_by_name_kind(btf, name.c_str(),
-                                                                       BTF_KIND_TYPEDEF) > 0));
+  // tp_btf attaches through the btf_trace_<name> typedef of each tracepoint;
+  // which ones: the caller's list (the programs' attach points).
+  if (info.Length() > 0 && info[0].IsArray()) {
+    Napi::Array names = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      std::string tp = names.Get(i).ToString();
+      std::string name = "btf_trace_" + tp;
+      tracepoints.Set(tp, Napi::Boolean::New(env, btf__find_by_name_kind(btf, name.c_str(), BTF_KIND_TYPEDEF) > 0));
+    }
   }
   btf__free(btf);
 
@@ -74,4 +81,24 @@ Napi::Value KernelInfo(const Napi::CallbackInfo &info) {
   result.Set("states", states);
   result.Set("tracepoints", tracepoints);
   return result;
+}
+
+Napi::Value Programs(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  rsttrace_bpf *skel = rsttrace_bpf__open();
+  if (!skel) {
+    ErrnoError(env, "open BPF object", errno).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t n = 0;
+  bpf_program *prog;
+  bpf_object__for_each_program(prog, skel->obj) {
+    Napi::Object p = Napi::Object::New(env);
+    p.Set("name", bpf_program__name(prog));
+    p.Set("section", bpf_program__section_name(prog));
+    out.Set(n++, p);
+  }
+  rsttrace_bpf__destroy(skel);
+  return out;
 }

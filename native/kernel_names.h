@@ -3,5 +3,10 @@
 #pragma once
 #include <napi.h>
 
-// { reasons: {value: name}, states: {value: name}, tracepoints: {name: bool} }
+// kernelInfo([tracepoint...]) ->
+//   { reasons: {value: name}, states: {value: name}, tracepoints: {name: bool} }
 Napi::Value KernelInfo(const Napi::CallbackInfo &info);
+
+// programs() -> [{ name, section }] of the BPF object, opened but not loaded
+// (no privileges needed): what rsttrace attaches to.
+Napi::Value Programs(const Napi::CallbackInfo &info);

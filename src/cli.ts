@@ -7,11 +7,12 @@ import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import type { Command, Io } from './commands/command.js';
 import { reportCommand } from './commands/report.js';
+import { doctorCommand } from './commands/doctor.js';
 import { traceCommand } from './commands/trace.js';
 import { EXIT_USAGE, UserError } from './errors.js';
 
 /** Every command rsttrace has; the first is the default. */
-const COMMANDS: Command[] = [traceCommand, reportCommand];
+const COMMANDS: Command[] = [traceCommand, reportCommand, doctorCommand];
 
 const EPILOG = `Examples:
   sudo rsttrace                 one line per TCP reset on this host

@@ -73,7 +73,18 @@ export interface Addon {
   layout: RecordLayout;
   /** syscall number -> name, for this architecture */
   syscalls: Record<number, string>;
-  kernelInfo(): KernelInfo;
+  /** `tracepoints`: names to look up in the kernel's BTF */
+  kernelInfo(tracepoints?: string[]): KernelInfo;
+  /** the BPF programs and their sections ("tp_btf/tcp_send_reset"), from the object */
+  programs(): { name: string; section: string }[];
+}
+
+/** The tracepoints the programs attach to (tp_btf/NAME), each must exist in the kernel's BTF. */
+export function requiredTracepoints(addon: Addon): string[] {
+  return addon
+    .programs()
+    .map((p) => /^tp_btf\/(.+)$/.exec(p.section)?.[1])
+    .filter((t): t is string => t !== undefined);
 }
 
 export const addonPath = path.resolve(

@@ -44,12 +44,13 @@ export function checkBtf(): void {
 }
 
 export function checkTracepoints(info: KernelInfo): void {
-  for (const [name, present] of Object.entries(info.tracepoints)) {
-    if (!present) {
-      throw new UserError(
-        `tracepoint tcp:${name} is missing from this kernel's BTF; rsttrace needs Linux 5.8 or later with TCP tracepoints`,
-        'ENOTRACEPOINT',
-      );
-    }
+  const missing = Object.entries(info.tracepoints)
+    .filter(([, present]) => !present)
+    .map(([name]) => name);
+  if (missing.length) {
+    throw new UserError(
+      `tracepoint${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing from this kernel's BTF; run rsttrace doctor to see what this kernel lacks`,
+      'ENOTRACEPOINT',
+    );
   }
 }

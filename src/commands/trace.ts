@@ -11,7 +11,7 @@ import { createDecoder, type RawRecord } from '../decode.js';
 import type { TraceEvent } from '../event.js';
 import { errnoCode, EXIT_USAGE, UserError } from '../errors.js';
 import { kernelNames } from '../kernel.js';
-import { loadAddon, RSTTRACE_VERSION, type NativeTracer, type TracerStats } from '../native.js';
+import { loadAddon, requiredTracepoints, RSTTRACE_VERSION, type NativeTracer, type TracerStats } from '../native.js';
 import { SCHEMA_VERSION, type SessionEnd } from '../output/jsonl.js';
 import { jsonlOutput, textOutput, type Output } from '../output/outputs.js';
 import { startMetrics } from '../output/metrics.js';
@@ -113,7 +113,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   checkPrivileges();
   checkBtf();
   const addon = loadAddon();
-  const info = addon.kernelInfo();
+  const info = addon.kernelInfo(requiredTracepoints(addon));
   checkTracepoints(info);
   const names = kernelNames(info);
   const decoder = createDecoder(addon.layout);

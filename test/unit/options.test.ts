@@ -68,3 +68,25 @@ describe('privileges', () => {
     expect(() => checkPrivileges(1n << 21n)).not.toThrow();
   });
 });
+
+describe('doctor checks that cannot be staged on a test host', () => {
+  it('lockdown: confidentiality fails, the others pass', async () => {
+    const { checkLockdown } = await import('../../src/doctor.js');
+    expect(checkLockdown('none integrity [confidentiality]')).toMatchObject({ verdict: 'fail', found: 'confidentiality' });
+    expect(checkLockdown('none [integrity] confidentiality')).toMatchObject({ verdict: 'ok', found: 'integrity' });
+    expect(checkLockdown(null)).toMatchObject({ verdict: 'ok' });
+  });
+
+  it('a tracepoint missing from the kernel: one line naming it', async () => {
+    const { checkTracepoints } = await import('../../src/preflight.js');
+    expect(() => checkTracepoints({ reasons: {}, states: {}, tracepoints: { tcp_send_reset: true, sock_send_length: false } })).toThrow(
+      /^tracepoint sock_send_length missing from this kernel's BTF; run rsttrace doctor/,
+    );
+  });
+
+  it('kernel version parsing', async () => {
+    const { kernelVersion } = await import('../../src/doctor.js');
+    expect(kernelVersion('6.18.44-fc-v657')).toEqual([6, 18]);
+    expect(kernelVersion('5.10.0-28-amd64')).toEqual([5, 10]);
+  });
+});
