@@ -55,6 +55,14 @@ const volatile __s32 nr_accept4 = -1;
 const volatile __s32 nr_getsockopt = -1;
 
 /*
+ * Features this kernel may lack, each also checked with CO-RE where it can
+ * be. The loader clears one to force the fallback (and tests do, to prove
+ * the fallbacks on a kernel that has everything).
+ */
+const volatile bool feat_task_regs = true;     /* bpf_task_pt_regs(): 5.15 */
+const volatile bool feat_socket_cookie = true; /* bpf_get_socket_cookie() in tracing: 5.12 */
+
+/*
  * Filters, set by the loader; zero values mean "any". A record is emitted
  * only if it passes every one. Direction and reason apply to resets; the
  * others to failed syscalls as well.
@@ -134,11 +142,14 @@ struct {
 
 /* ---- context of current ---------------------------------------------------- */
 
+/* current's syscall number, or -1 when this kernel cannot tell us. */
 static __always_inline __s32 current_syscall_nr(void)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct pt_regs *regs;
 
+	if (!feat_task_regs || !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+		return -1;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 #if defined(__TARGET_ARCH_x86)
 	return BPF_CORE_READ(regs, orig_ax);
 #elif defined(__TARGET_ARCH_arm64)
@@ -148,9 +159,18 @@ static __always_inline __s32 current_syscall_nr(void)
 #endif
 }
 
+/* The socket's cookie, generated if it has none yet, as SO_COOKIE would. */
+static __always_inline __u64 sock_cookie(const struct sock *sk)
+{
+	if (feat_socket_cookie && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_socket_cookie))
+		return bpf_get_socket_cookie((void *)sk);
+	/* older kernels: only a cookie something else already generated */
+	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+}
+
 static __always_inline bool current_is_kthread(void)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
 	return BPF_CORE_READ(task, flags) & PF_KTHREAD;
 }
@@ -235,7 +255,7 @@ static __always_inline void tuple_of_sock(struct rst_tuple *t, const struct sock
 /* current's open file `fd`, or NULL. */
 static __always_inline struct file *file_of_fd(int fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	struct file **fds = BPF_CORE_READ(fdt, fd);
 	struct file *file = NULL;
@@ -726,25 +746,42 @@ static __always_inline void fill_segment(struct rst_event *e, const struct sk_bu
 		e->netns_ino = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
 }
 
-SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(rst_send, const struct sock *sk, const struct sk_buff *skb,
-	     enum sk_rst_reason reason)
+static __always_inline void on_send_reset(void *ctx, const struct sock *sk, const struct sk_buff *skb,
+					  __u32 reason, bool has_reason)
 {
 	struct rst_event *e = draft(RST_KIND_SEND);
 
 	if (!e)
-		return 0;
+		return;
 	fill_task(e, RST_KIND_SEND);
-	e->reason = reason;
-	e->flags |= RST_F_REASON;
+	if (has_reason) {
+		e->reason = reason;
+		e->flags |= RST_F_REASON;
+	}
 	if (sk) {
 		fill_sock(e, sk);
-		e->sock_cookie = bpf_get_socket_cookie((void *)sk);
+		e->sock_cookie = sock_cookie(sk);
 	}
 	if (skb)
 		fill_segment(e, skb);
 	fill_owner(e, sk);
 	submit(ctx, e, true);
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(rst_send, const struct sock *sk, const struct sk_buff *skb, enum sk_rst_reason reason)
+{
+	on_send_reset(ctx, sk, skb, reason, true);
+	return 0;
+}
+
+/* Before 6.10 the tracepoint had no reason argument (and fired for full
+ * sockets only): the loader picks this one when enum sk_rst_reason is
+ * missing from the kernel's BTF. */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(rst_send_old, const struct sock *sk, const struct sk_buff *skb)
+{
+	on_send_reset(ctx, sk, skb, 0, false);
 	return 0;
 }
 
@@ -757,7 +794,7 @@ int BPF_PROG(rst_recv, struct sock *sk)
 		return 0;
 	fill_task(e, RST_KIND_RECV);
 	fill_sock(e, sk);
-	e->sock_cookie = bpf_get_socket_cookie(sk);
+	e->sock_cookie = sock_cookie(sk);
 	fill_owner(e, sk);
 	submit(ctx, e, true);
 	return 0;

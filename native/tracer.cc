@@ -13,7 +13,7 @@
 #include "libbpf_log.h"
 #include "rsttrace.h"
 #include "rsttrace.skel.h"
-#include "filters.h"
+#include "config.h"
 #include "syscalls.h"
 
 namespace {
@@ -66,7 +66,13 @@ Tracer::Tracer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Tracer>(info),
     RstError(env, "EINVAL", "config.filters: object expected").ThrowAsJavaScriptException();
     return;
   }
-  if (!Open(env, ring.As<Napi::Number>().Uint32Value(), filters.IsObject() ? filters.As<Napi::Object>() : Napi::Object::New(env))) {
+  Napi::Value features = config.Get("features");
+  if (!features.IsUndefined() && !features.IsObject()) {
+    RstError(env, "EINVAL", "config.features: object expected").ThrowAsJavaScriptException();
+    return;
+  }
+  if (!Open(env, ring.As<Napi::Number>().Uint32Value(), filters.IsObject() ? filters.As<Napi::Object>() : Napi::Object::New(env),
+            features.IsObject() ? features.As<Napi::Object>() : Napi::Object::New(env))) {
     Teardown();
     return;
   }
@@ -76,7 +82,7 @@ Tracer::Tracer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Tracer>(info),
 
 Tracer::~Tracer() { Teardown(); }
 
-bool Tracer::Open(Napi::Env env, uint32_t ring_bytes, Napi::Object filters) {
+bool Tracer::Open(Napi::Env env, uint32_t ring_bytes, Napi::Object filters, Napi::Object features) {
   LibbpfLogClear();
   skel_ = rsttrace_bpf__open();
   if (!skel_) {
@@ -95,6 +101,11 @@ bool Tracer::Open(Napi::Env env, uint32_t ring_bytes, Napi::Object filters) {
     RstError(env, "EINVAL", "config.filters." + bad).ThrowAsJavaScriptException();
     return false;
   }
+  bad = ApplyFeatures(skel_, features);
+  if (!bad.empty()) {
+    RstError(env, "EINVAL", "config.features." + bad).ThrowAsJavaScriptException();
+    return false;
+  }
   err = rsttrace_bpf__load(skel_);
   if (err) {
     ErrnoError(env, "load BPF programs", -err, LibbpfLogTail()).ThrowAsJavaScriptException();
@@ -103,6 +114,7 @@ bool Tracer::Open(Napi::Env env, uint32_t ring_bytes, Napi::Object filters) {
   // Attach one by one so that the error names the hook that failed.
   bpf_program *prog;
   bpf_object__for_each_program(prog, skel_->obj) {
+    if (!bpf_program__autoload(prog)) continue;
     bpf_link *link = bpf_program__attach(prog);
     if (!link) {
       ErrnoError(env, std::string("attach ") + bpf_program__section_name(prog), errno, LibbpfLogTail())
@@ -229,6 +241,7 @@ Napi::Value Tracer::Stats(const Napi::CallbackInfo &info) {
     // by the kernel and counted here: also a lost event.
     bpf_program *prog;
     bpf_object__for_each_program(prog, skel_->obj) {
+      if (bpf_program__fd(prog) < 0) continue;
       struct bpf_prog_info pinfo;
       memset(&pinfo, 0, sizeof(pinfo));
       __u32 len = sizeof(pinfo);

@@ -26,7 +26,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value AddTargetInodes(const Napi::CallbackInfo &info);  // addTargetInodes([ino, tgid, ...])
   Napi::Value Targets(const Napi::CallbackInfo &info);          // targets(): tgid[]
 
-  bool Open(Napi::Env env, uint32_t ring_bytes, Napi::Object filters);
+  bool Open(Napi::Env env, uint32_t ring_bytes, Napi::Object filters, Napi::Object features);
   void Teardown();
   // Consumes up to one batch from the ring; true when the batch cap stopped it.
   bool ConsumeBatch();

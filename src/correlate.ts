@@ -206,8 +206,17 @@ export class Correlator {
     return { ...event, cause: explain(event) };
   }
 
+  /** The last reset on this connection by 4-tuple, either direction: when there is no cookie. */
+  private resetByTuple(r: RawRecord): Remembered | undefined {
+    const e = this.endpoints(r);
+    const key = `${e.laddr}|${e.lport}|${e.raddr}|${e.rport}`;
+    const found = [this.resetsByTuple.get(`recv|${key}`), this.resetsByTuple.get(`send|${key}`)].filter((x) => x !== undefined);
+    return found.sort((a, b) => b.monoNs - a.monoNs)[0];
+  }
+
   private syscallError(r: RawRecord): SyscallErrorEvent {
-    const reset = r.sockCookie ? this.resetsByCookie.get(r.sockCookie) : undefined;
+    // a cookie names the socket; without one (kernels before 5.12) the 4-tuple, while it lasts
+    const reset = r.sockCookie ? this.resetsByCookie.get(r.sockCookie) : r.rport ? this.resetByTuple(r) : undefined;
     const linked = reset && (r.monoNs - reset.monoNs) / 1e6 <= LINK_MAX_MS ? reset : undefined;
     return {
       type: 'syscall_error',

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
+import { OPTIONAL_TRACEPOINTS } from './features.js';
 import { effectiveCaps, hasCap, VMLINUX_BTF } from './preflight.js';
 import type { Addon } from './native.js';
 import { cgroup2Root } from './procinfo.js';
@@ -89,14 +90,19 @@ export function runDoctor(addon: Addon | Error, tryLoad: boolean): Check[] {
   } else {
     checks.push({ name: 'native addon', verdict: 'ok', found: `loaded, ${addon.programs().length} BPF programs` });
     if (btf) {
-      const tracepoints = addon.programs().flatMap((p) => /^tp_btf\/(.+)$/.exec(p.section)?.[1] ?? []);
+      const tracepoints = [...new Set(addon.programs().flatMap((p) => /^tp_btf\/(.+)$/.exec(p.section)?.[1] ?? []))];
       const info = addon.kernelInfo(tracepoints);
       const missing = tracepoints.filter((t) => !info.tracepoints[t]);
+      const required = missing.filter((t) => !OPTIONAL_TRACEPOINTS.has(t));
       checks.push({
         name: 'tracepoints',
-        verdict: missing.length ? 'fail' : 'ok',
+        verdict: required.length ? 'fail' : missing.length ? 'warn' : 'ok',
         found: missing.length ? `missing: ${missing.join(', ')}` : `all ${tracepoints.length} in BTF (${tracepoints.join(', ')})`,
-        advice: missing.length ? 'this kernel lacks what the programs attach to; see the kernel matrix in the README' : undefined,
+        advice: required.length
+          ? 'this kernel lacks what the programs attach to; see the kernel matrix in the README'
+          : missing.length
+            ? 'owners are seen at connect, accept, shutdown and close only, not at every send and receive (Linux 6.3 adds these)'
+            : undefined,
       });
       const reasons = Object.keys(info.reasons).length;
       const active = major > 6 || (major === 6 && minor >= 12);

@@ -71,6 +71,8 @@ export interface Cause {
   summary: string;
   /** the usual fix; null when there is nothing to fix */
   fix: string | null;
+  /** the kernel gave no reason (before 6.10, or NOT_SPECIFIED): the cause is inferred from state, facts and kernel path */
+  inferred: boolean;
 }
 
 interface Endpoints {

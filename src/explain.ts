@@ -12,7 +12,7 @@ export type Explainable = Omit<ResetEvent, 'cause'>;
 
 interface Rule {
   when: (e: Explainable) => boolean;
-  explain: (e: Explainable) => Cause;
+  explain: (e: Explainable) => Omit<Cause, 'inferred'>;
 }
 
 const ms = (v: number | null | undefined): string => (v == null ? '?' : formatMs(v));
@@ -212,12 +212,43 @@ const RULES: Rule[] = [
   },
 ];
 
+const CLOSING_STATES = ['FIN_WAIT1', 'FIN_WAIT2', 'CLOSING', 'LAST_ACK', 'CLOSE'];
+
+/**
+ * The reason the kernel would have given, from the state, the socket's facts
+ * and the kernel path: for kernels that give none (before 6.10) or give
+ * NOT_SPECIFIED for resets made by a syscall or timer (6.10, 6.11).
+ */
+export function inferReason(e: Explainable): string | null {
+  if (e.direction !== 'send') return null;
+  if (e.segment) {
+    if (e.state === null) return 'NO_SOCKET';
+    if (e.state === 'TIME_WAIT') return 'TCP_TIMEWAIT_SOCKET';
+    if (e.state === 'LISTEN') return 'TCP_FLAGS';
+    if (e.segment.payload_bytes > 0 && CLOSING_STATES.includes(e.state)) return 'TCP_ABORT_ON_DATA';
+    return null;
+  }
+  const caller = e.kernel_path.stack[1] ?? '';
+  if (onPath(e, /^(tcp_abort|inet_diag_destroy|tcp_diag_destroy|sock_diag_destroy)$/)) return 'TCP_STATE';
+  if (onPath(e, /^tcp_keepalive_timer$/)) return e.history.at(-1)?.from === 'FIN_WAIT2' || e.state === 'FIN_WAIT2' ? 'TCP_STATE' : 'TCP_KEEPALIVE_TIMEOUT';
+  if (onPath(e, /^tcp_out_of_resources$|^tcp_check_oom$/)) return 'TCP_ABORT_ON_MEMORY';
+  if (caller === 'tcp_disconnect') return 'TCP_STATE';
+  if (caller === '__tcp_close') {
+    if ((e.socket?.rcv_unread_bytes ?? 0) > 0) return 'TCP_ABORT_ON_CLOSE';
+    if (e.history.at(-1)?.from === 'FIN_WAIT2') return 'TCP_ABORT_ON_LINGER';
+  }
+  return null;
+}
+
 export function explain(e: Explainable): Cause {
-  for (const rule of RULES) if (rule.when(e)) return rule.explain(e);
+  const given = e.reason !== null && e.reason !== 'NOT_SPECIFIED';
+  const inferred = given ? null : inferReason(e);
+  const view = inferred ? { ...e, reason: inferred } : e;
+  for (const rule of RULES) if (rule.when(view)) return { ...rule.explain(view), inferred: inferred !== null };
   return {
     code: 'unknown',
     summary: `${e.direction === 'send' ? 'sent' : 'received'} reset, reason ${e.reason ?? 'none'}, state ${e.state ?? 'none'}, context ${e.context.kind}${e.kernel_path.signature ? `, path ${e.kernel_path.signature}` : ''}: rsttrace has no explanation for this combination yet`,
     fix: null,
+    inferred: false,
   };
 }
-

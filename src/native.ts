@@ -55,6 +55,8 @@ export interface NativeFilters {
 export interface TracerConfig {
   ringBufferBytes: number;
   filters?: NativeFilters;
+  /** what the kernel offers (see src/features.ts); absent means yes */
+  features?: { reason?: boolean; sockLength?: boolean; taskRegs?: boolean; socketCookie?: boolean };
 }
 
 export interface NativeTracer {

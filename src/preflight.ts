@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from './errors.js';
+import { OPTIONAL_TRACEPOINTS } from './features.js';
 import type { KernelInfo } from './native.js';
 
 export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
@@ -45,7 +46,7 @@ export function checkBtf(): void {
 
 export function checkTracepoints(info: KernelInfo): void {
   const missing = Object.entries(info.tracepoints)
-    .filter(([, present]) => !present)
+    .filter(([name, present]) => !present && !OPTIONAL_TRACEPOINTS.has(name))
     .map(([name]) => name);
   if (missing.length) {
     throw new UserError(

@@ -7,7 +7,7 @@ import { defineCommand } from './command.js';
 export const doctorCommand = defineCommand({
   command: 'doctor',
   describe: 'check what this host lets rsttrace do, and say what to fix',
-  builder: (y) => y.option('no-load', { type: 'boolean', default: false, describe: 'do not try loading the programs' }),
+  builder: (y) => y.option('load', { type: 'boolean', default: true, describe: 'try loading and attaching the programs (--no-load to skip)' }),
   run: async (args, io) => {
     let addon;
     try {
@@ -15,7 +15,7 @@ export const doctorCommand = defineCommand({
     } catch (err) {
       addon = err as Error;
     }
-    const checks = runDoctor(addon, !args['no-load']);
+    const checks = runDoctor(addon, args.load);
     fdSink(io.stdoutFd, () => {}).write(formatDoctor(checks));
     return checks.some((c) => c.verdict === 'fail') ? 1 : 0;
   },

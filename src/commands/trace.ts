@@ -10,6 +10,7 @@ import { Correlator } from '../correlate.js';
 import { createDecoder, type RawRecord } from '../decode.js';
 import type { TraceEvent } from '../event.js';
 import { errnoCode, EXIT_USAGE, UserError } from '../errors.js';
+import { detectFeatures, FEATURES, nativeFeatures, type Feature } from '../features.js';
 import { kernelNames } from '../kernel.js';
 import { loadAddon, requiredTracepoints, RSTTRACE_VERSION, type NativeTracer, type TracerStats } from '../native.js';
 import { SCHEMA_VERSION, type SessionEnd } from '../output/jsonl.js';
@@ -65,6 +66,8 @@ export interface TraceOptions {
   summary: boolean;
   intervalSec?: number;
   top: number;
+  /** --force-fallback: do without these even if the kernel has them */
+  forceFallback: Feature[];
   /** --metrics: serve Prometheus metrics here */
   metrics?: { host: string; port: number };
 }
@@ -116,6 +119,9 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   const info = addon.kernelInfo(requiredTracepoints(addon));
   checkTracepoints(info);
   const names = kernelNames(info);
+  const features = detectFeatures(info, opts.forceFallback);
+  const without = FEATURES.filter((f) => !features[f]);
+  if (without.length) io.stderr(`rsttrace: this kernel (or --force-fallback) gives no ${without.join(', ')}: see rsttrace doctor; causes without a kernel reason are inferred`);
   const decoder = createDecoder(addon.layout);
 
   let readerGone = false;
@@ -163,7 +169,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
 
   let tracer: NativeTracer;
   try {
-    tracer = openTracer(() => new addon.Tracer({ ringBufferBytes: opts.ringBufferMib << 20, filters }));
+    tracer = openTracer(() => new addon.Tracer({ ringBufferBytes: opts.ringBufferMib << 20, filters, features: nativeFeatures(features) }));
   } catch (err) {
     file?.abandon();
     await metrics?.close();
@@ -297,9 +303,10 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     void (metrics ? metrics.close() : Promise.resolve()).then(() => resolveDone(exitStatus));
   }
 
-  const { readyFile, filters: given, ...rest } = opts;
+  const { readyFile, filters: given, forceFallback: _forced, ...rest } = opts;
   const cidr = (c: Cidr) => `${decodeAddress(c.family, c.addr).address}/${c.prefixLen}`;
-  const shown = { ...rest, ...given, laddr: given.laddr?.map(cidr), raddr: given.raddr?.map(cidr) };
+  const metricsText = opts.metrics && `${opts.metrics.host.includes(':') ? `[${opts.metrics.host}]` : opts.metrics.host}:${opts.metrics.port}`;
+  const shown = { ...rest, ...given, laddr: given.laddr?.map(cidr), raddr: given.raddr?.map(cidr), metrics: metricsText };
   const shownOptions = Object.fromEntries(Object.entries(shown).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
   for (const o of outputs) {
     o.start(nowWall(), {
@@ -308,6 +315,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
       rsttrace_version: RSTTRACE_VERSION,
       pid: process.pid,
       mono_ns: Number(process.hrtime.bigint()),
+      features: Object.fromEntries(FEATURES.map((f) => [f.replace('-', '_'), features[f]])),
       options: shownOptions,
     });
   }
@@ -352,7 +360,8 @@ export const traceCommand = defineCommand({
       .option('top', { type: 'number', default: 10, describe: 'with --summary: rows per table', group: 'Output:' })
       .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9464)', group: 'Output:' })
       .option('ring-buffer', { type: 'number', default: 8, describe: 'ring buffer size in MiB (power of two)', group: 'Tuning:' })
-      .option('ready-file', { type: 'string', hidden: true }),
+      .option('ready-file', { type: 'string', hidden: true })
+      .option('force-fallback', { type: 'string', hidden: true, describe: `do without: ${FEATURES.join(', ')}` }),
   run: (args, io, rawArgv) => {
     // yargs leaves '--' out when nothing follows it: look at the raw argv
     const command = (args['--'] as string[] | undefined)?.map(String) ?? (rawArgv.includes('--') ? [] : undefined);
@@ -374,6 +383,7 @@ export const traceCommand = defineCommand({
         count: optional(args.count, (v) => parseCount('--count', v)),
         ringBufferMib: parseRingMiB('--ring-buffer', args['ring-buffer']),
         readyFile: args['ready-file'],
+        forceFallback: optional(args['force-fallback'], (v) => listOf(v).map((f) => parseChoice('--force-fallback', f, FEATURES))) ?? [],
         summary: args.summary,
         intervalSec: optional(args.interval, (v) => parseSeconds('--interval', v)),
         top: parseCount('--top', args.top),

@@ -18,6 +18,8 @@ export interface SessionStart {
   pid: number;
   /** CLOCK_MONOTONIC at start: mono_ns of events are on this clock */
   mono_ns: number;
+  /** what the kernel offered (src/features.ts): reason, sock_length, task_regs, socket_cookie */
+  features: Record<string, boolean>;
   options: Record<string, unknown>;
 }
 

@@ -61,7 +61,7 @@ function contextText(e: ResetEvent): string {
 }
 
 export function formatResetDetails(e: ResetEvent, opts: TextOptions): string[] {
-  const lines = [`  ${e.cause.code}: ${e.cause.summary}`];
+  const lines = [`  ${e.cause.code}${e.cause.inferred ? ' (inferred: the kernel gave no reason)' : ''}: ${e.cause.summary}`];
   if (e.cause.fix) lines.push(`  fix: ${e.cause.fix}`);
   const facts = [`context: ${contextText(e)}`];
   if (e.kernel_path.signature) facts.push(`path: ${e.kernel_path.signature}`);

@@ -97,3 +97,12 @@ describe('correlation', () => {
     expect(fresh).toMatchObject({ owner: { pid: 5, source: 'tuple', closed_ms_before: 999.999999 } });
   });
 });
+
+describe('correlation without socket cookies (kernels before 5.12)', () => {
+  it('links a failed syscall to the reset on the same 4-tuple', () => {
+    const c = correlator();
+    const [reset] = c.process([raw({ kind: 'recv', lport: 5000, rport: 80 })]);
+    const [err] = c.process([raw({ kind: 'errno', err: 32, lport: 5000, rport: 80, monoNs: 2_000_000 })]);
+    expect(err).toMatchObject({ reset_id: (reset as { id: number }).id, errno: 'EPIPE' });
+  });
+});

@@ -133,3 +133,28 @@ describe('cause catalog', () => {
     expect(c.fix).toBeNull();
   });
 });
+
+describe('causes when the kernel gives no reason (before 6.10, or NOT_SPECIFIED)', () => {
+  const seg = (payload: number, flags = ['PSH', 'ACK']) => ({ flags, seq: 1, ack: 1, window: 1, payload_bytes: payload });
+  const path = (...stack: string[]) => ({ signature: `${stack[1]} → ${stack[0]}`, stack });
+  const cases: [string, Partial<ResetEvent>, string][] = [
+    ['no socket', { reason: null, state: null, segment: seg(0, ['SYN']) }, 'closed-port'],
+    ['TIME_WAIT', { reason: null, state: 'TIME_WAIT', segment: seg(6), owner: owner({ source: 'tuple', closed_ms_before: 1 }) }, 'late-data-timewait'],
+    ['a listener', { reason: null, state: 'LISTEN', segment: seg(0, ['ACK']) }, 'ack-to-listener'],
+    ['data after close', { reason: null, state: 'CLOSE', segment: seg(29), owner: owner({ closed_ms_before: 1 }) }, 'data-after-close'],
+    ['close with unread data', { reason: 'NOT_SPECIFIED', socket: facts({ rcv_unread_bytes: 5 }), kernel_path: path('tcp_send_active_reset', '__tcp_close', 'tcp_close') }, 'close-unread'],
+    ['SO_LINGER 0', { reason: 'NOT_SPECIFIED', socket: facts({ linger_sec: 0 }), context: syscall('close'), kernel_path: path('tcp_send_active_reset', 'tcp_disconnect', '__tcp_close') }, 'linger-zero'],
+    ['ss -K', { reason: null, kernel_path: path('tcp_send_active_reset', 'tcp_abort', 'inet_diag_destroy') }, 'killed'],
+    ['keepalive', { reason: null, state: 'ESTABLISHED', kernel_path: path('tcp_send_active_reset', 'tcp_keepalive_timer') }, 'keepalive-timeout'],
+    ['TCP_LINGER2', { reason: 'NOT_SPECIFIED', history: [{ from: 'FIN_WAIT2', to: 'CLOSE', ms_before: 0.1 }], kernel_path: path('tcp_send_active_reset', '__tcp_close') }, 'linger2'],
+  ];
+  for (const [what, over, code] of cases) {
+    it(`${what} -> ${code}, marked inferred`, () => {
+      expect(explain(ev(over))).toMatchObject({ code, inferred: true });
+    });
+  }
+
+  it('a reason the kernel gave is never second-guessed', () => {
+    expect(explain(ev({ reason: 'TCP_ABORT_ON_CLOSE', socket: facts({ rcv_unread_bytes: 1 }) }))).toMatchObject({ code: 'close-unread', inferred: false });
+  });
+});

@@ -28,7 +28,7 @@ export function resetFixture(over: Partial<ResetEvent> = {}): ResetEvent {
     socket: null,
     history: [],
     segment: { flags: ['SYN'], seq: 1, ack: 0, window: 65495, payload_bytes: 0 },
-    cause: { code: 'closed-port', summary: 'nothing listens on port 9', fix: 'start the service' },
+    cause: { code: 'closed-port', summary: 'nothing listens on port 9', fix: 'start the service', inferred: false },
     peer_event_id: null,
     ...over,
   };

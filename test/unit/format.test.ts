@@ -49,7 +49,7 @@ describe('text output', () => {
       segment: null,
       socket: { rcv_unread_bytes: 14, snd_unsent_bytes: 0, snd_unacked_bytes: 0, shutdown: ['read', 'write'], linger_sec: null },
       history: [{ from: 'ESTABLISHED', to: 'CLOSE', ms_before: 0.05 }],
-      cause: { code: 'close-unread', summary: 'pid 900 (nginx) called close() with 14 bytes unread', fix: 'read to EOF' },
+      cause: { code: 'close-unread', summary: 'pid 900 (nginx) called close() with 14 bytes unread', fix: 'read to EOF', inferred: false },
     });
     const lines = formatText(e, { brief: false, verbose: false }).split('\n');
     expect(lines[0]).toMatch(/ TCP_ABORT_ON_CLOSE +900\/nginx  #7$/);

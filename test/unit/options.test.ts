@@ -79,9 +79,11 @@ describe('doctor checks that cannot be staged on a test host', () => {
 
   it('a tracepoint missing from the kernel: one line naming it', async () => {
     const { checkTracepoints } = await import('../../src/preflight.js');
-    expect(() => checkTracepoints({ reasons: {}, states: {}, tracepoints: { tcp_send_reset: true, sock_send_length: false } })).toThrow(
-      /^tracepoint sock_send_length missing from this kernel's BTF; run rsttrace doctor/,
+    expect(() => checkTracepoints({ reasons: {}, states: {}, tracepoints: { tcp_send_reset: true, tcp_destroy_sock: false } })).toThrow(
+      /^tracepoint tcp_destroy_sock missing from this kernel's BTF; run rsttrace doctor/,
     );
+    // optional ones (before 6.3) only turn a feature off
+    expect(() => checkTracepoints({ reasons: {}, states: {}, tracepoints: { tcp_send_reset: true, sock_send_length: false } })).not.toThrow();
   });
 
   it('kernel version parsing', async () => {

@@ -1,4 +1,4 @@
-#include "filters.h"
+#include "config.h"
 
 #include <linux/types.h>
 
@@ -75,4 +75,24 @@ std::string ApplyFilters(rsttrace_bpf *skel, Napi::Object f) {
   std::string err = Cidrs(f, "laddr", ro->f_laddr, &ro->f_nladdr);
   if (err.empty()) err = Cidrs(f, "raddr", ro->f_raddr, &ro->f_nraddr);
   return err;
+}
+
+namespace {
+bool Feature(Napi::Object f, const char *key) {
+  Napi::Value v = f.Get(key);
+  return !v.IsBoolean() || v.As<Napi::Boolean>().Value();
+}
+}  // namespace
+
+std::string ApplyFeatures(rsttrace_bpf *skel, Napi::Object f) {
+  // the tracepoint's arguments differ: one of the two programs, never both
+  bool reason = Feature(f, "reason");
+  bpf_program__set_autoload(skel->progs.rst_send, reason);
+  bpf_program__set_autoload(skel->progs.rst_send_old, !reason);
+  bool sock_length = Feature(f, "sockLength");
+  bpf_program__set_autoload(skel->progs.rst_own_send, sock_length);
+  bpf_program__set_autoload(skel->progs.rst_own_recv, sock_length);
+  skel->rodata->feat_task_regs = Feature(f, "taskRegs");
+  skel->rodata->feat_socket_cookie = Feature(f, "socketCookie");
+  return "";
 }
