@@ -30,24 +30,40 @@ export function meaningfulFrames(frames: string[]): string[] {
   return frames.slice(i);
 }
 
-export function classifyContext(
-  frames: string[],
-  current: { comm: string; kthread: boolean; syscall: string | null },
-): Context {
-  const timerAt = frames.findIndex((f) => TIMER_FRAME.test(f));
-  const softirqAt = frames.findIndex((f) => SOFTIRQ_FRAME.test(f));
-  const inSyscall = frames.some((f) => SYSCALL_FRAME.test(f));
-  const tcpTimer = frames.find((f) => TCP_TIMER.test(f)) ?? null;
+/** What a stack says of its context, whatever task ran it: computed once per distinct stack. */
+export interface StackFacts {
+  timerAt: number;
+  softirqAt: number;
+  inSyscall: boolean;
+  tcpTimer: string | null;
+  timerCaller: string | null;
+}
 
-  if (timerAt >= 0 && (softirqAt < 0 || timerAt < softirqAt || tcpTimer)) {
-    return { kind: 'timer', syscall: null, timer: tcpTimer ?? frames[timerAt - 1] ?? null };
+export function stackFacts(frames: string[]): StackFacts {
+  const timerAt = frames.findIndex((f) => TIMER_FRAME.test(f));
+  return {
+    timerAt,
+    softirqAt: frames.findIndex((f) => SOFTIRQ_FRAME.test(f)),
+    inSyscall: frames.some((f) => SYSCALL_FRAME.test(f)),
+    tcpTimer: frames.find((f) => TCP_TIMER.test(f)) ?? null,
+    timerCaller: timerAt > 0 ? frames[timerAt - 1]! : null,
+  };
+}
+
+export function contextOf(s: StackFacts, current: { comm: string; kthread: boolean; syscall: string | null }): Context {
+  if (s.timerAt >= 0 && (s.softirqAt < 0 || s.timerAt < s.softirqAt || s.tcpTimer)) {
+    return { kind: 'timer', syscall: null, timer: s.tcpTimer ?? s.timerCaller };
   }
-  if (softirqAt >= 0) {
+  if (s.softirqAt >= 0) {
     if (current.kthread && current.comm.startsWith('ksoftirqd/')) return { kind: 'ksoftirqd', syscall: null, timer: null };
-    return { kind: 'softirq', syscall: inSyscall ? current.syscall : null, timer: null };
+    return { kind: 'softirq', syscall: s.inSyscall ? current.syscall : null, timer: null };
   }
   if (current.kthread) return { kind: 'kthread', syscall: null, timer: null };
   return { kind: 'syscall', syscall: current.syscall, timer: null };
+}
+
+export function classifyContext(frames: string[], current: { comm: string; kthread: boolean; syscall: string | null }): Context {
+  return contextOf(stackFacts(frames), current);
 }
 
 /**

@@ -6,8 +6,8 @@
  */
 import { decodeAddress, type Family } from './addr.js';
 import type { Clock } from './clock.js';
-import { classifyContext, meaningfulFrames, pathSignature } from './context.js';
-import type { RawRecord } from './decode.js';
+import { contextOf, meaningfulFrames, pathSignature, stackFacts, type StackFacts } from './context.js';
+import { stackAddresses, type RawRecord } from './decode.js';
 import {
   ERRNO_NAMES,
   tcpFlagNames,
@@ -29,6 +29,15 @@ const LINK_MAX_MS = 60_000;
 /** Both ends' events of one local connection are at most this far apart. */
 const PEER_MAX_MS = 50;
 const MAX_REMEMBERED = 65_536;
+/** Distinct kernel stacks kept symbolized: resets come from a few paths. */
+const MAX_STACKS = 4096;
+
+/** One distinct kernel stack, symbolized and read once. */
+interface StackInfo {
+  /** shared by every event with this stack: outputs may cache by identity */
+  path: { signature: string; stack: string[] };
+  facts: StackFacts;
+}
 
 export interface CorrelatorDeps {
   names: KernelNames;
@@ -48,6 +57,9 @@ interface Remembered {
 
 type Endpoints = { family: Family; laddr: string; lport: number; raddr: string; rport: number };
 
+const latin1 = new TextDecoder('latin1');
+const NO_CAUSE = { code: 'unknown', summary: '', fix: null, inferred: false };
+
 /** A Map that forgets its oldest entries past a size. */
 class BoundedMap<K, V> extends Map<K, V> {
   constructor(private readonly max: number) {
@@ -64,6 +76,7 @@ export class Correlator {
   private nextId = 1;
   private resetsByCookie = new BoundedMap<number, Remembered>(MAX_REMEMBERED);
   private resetsByTuple = new BoundedMap<string, Remembered>(MAX_REMEMBERED);
+  private stacks = new BoundedMap<string, StackInfo>(MAX_STACKS);
 
   constructor(private readonly deps: CorrelatorDeps) {}
 
@@ -93,6 +106,17 @@ export class Correlator {
     const out = this.waiting.map((r) => this.syscallError(r));
     this.waiting = [];
     return out;
+  }
+
+  private stack(kstack: Uint8Array): StackInfo {
+    const key = latin1.decode(kstack);
+    let info = this.stacks.get(key);
+    if (!info) {
+      const frames = meaningfulFrames(stackAddresses(kstack).map((a) => this.deps.symbols.name(a)));
+      info = { path: { signature: pathSignature(frames), stack: frames }, facts: stackFacts(frames) };
+      this.stacks.set(key, info);
+    }
+    return info;
   }
 
   private syscallName(nr: number): string | null {
@@ -140,13 +164,12 @@ export class Correlator {
   }
 
   private reset(r: RawRecord): ResetEvent {
-    const { names, symbols, clock } = this.deps;
+    const { names, clock } = this.deps;
     const id = this.nextId++;
     const ends = this.endpoints(r);
-    const stack = r.kstack.map((a) => symbols.name(a));
-    const frames = meaningfulFrames(stack);
+    const stack = this.stack(r.kstack);
     const syscall = this.syscallName(r.syscallNr);
-    const ctx = classifyContext(frames, { comm: r.comm, kthread: r.kthread, syscall });
+    const ctx = contextOf(stack.facts, { comm: r.comm, kthread: r.kthread, syscall });
     const inProcess = ctx.kind === 'syscall' || ctx.kind === 'softirq';
     const direction = r.kind === 'send' ? 'send' : 'recv';
 
@@ -165,7 +188,7 @@ export class Correlator {
       shutdown: [...(r.socket.shutdown & 1 ? ['read'] : []), ...(r.socket.shutdown & 2 ? ['write'] : [])],
       linger_sec: r.socket.lingerSec,
     };
-    const event: Omit<ResetEvent, 'cause'> = {
+    const event: ResetEvent = {
       type: 'reset',
       id,
       direction,
@@ -187,7 +210,7 @@ export class Correlator {
         comm: inProcess ? r.comm : null,
         timer: ctx.timer,
       },
-      kernel_path: { signature: pathSignature(frames), stack: frames },
+      kernel_path: stack.path,
       socket,
       history: r.history.map((h) => ({
         from: names.state(h.from),
@@ -202,8 +225,11 @@ export class Correlator {
         payload_bytes: r.segment.payloadBytes,
       },
       peer_event_id: peerId,
+      cause: NO_CAUSE, // explained below, from the event itself
     };
-    return { ...event, cause: explain(event) };
+    // assigned, not spread into a copy: this runs once per record
+    event.cause = explain(event);
+    return event;
   }
 
   /** The last reset on this connection by 4-tuple, either direction: when there is no cookie. */

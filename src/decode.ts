@@ -75,8 +75,17 @@ export interface RawRecord {
   owner: RawOwner | null;
   /** state transitions, oldest first */
   history: RawTransition[];
-  /** kernel return addresses, innermost first; empty if the stack was not read */
-  kstack: bigint[];
+  /** the kernel stack as recorded: 8-byte return addresses, innermost first
+   *  (stackAddresses() reads them); empty if the stack was not read. A view
+   *  into the batch: the same bytes are the same stack. */
+  kstack: Uint8Array;
+}
+
+export function stackAddresses(kstack: Uint8Array): bigint[] {
+  const v = new DataView(kstack.buffer, kstack.byteOffset, kstack.byteLength);
+  const out: bigint[] = [];
+  for (let at = 0; at + 8 <= kstack.byteLength; at += 8) out.push(v.getBigUint64(at, true));
+  return out;
 }
 
 const TWO_32 = 2 ** 32;
@@ -192,9 +201,8 @@ export function createDecoder(layout: RecordLayout): Decoder {
       const flags = v.getUint8(o.flags);
       const ownerSource = v.getUint8(o.ownerSource);
 
-      const stackBytes = v.getInt32(o.kstackBytes, true);
-      const kstack: bigint[] = [];
-      for (let i = 0; stackBytes > 0 && i < stackBytes / 8; i++) kstack.push(v.getBigUint64(o.kstack + i * 8, true));
+      const stackBytes = Math.max(0, v.getInt32(o.kstackBytes, true)) & ~7;
+      const kstack = batch.subarray(base + o.kstack, base + o.kstack + Math.min(stackBytes, size - o.kstack));
 
       const history: RawTransition[] = [];
       const total = v.getUint32(o.hCount, true);

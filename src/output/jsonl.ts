@@ -34,15 +34,33 @@ export interface SessionEnd {
   lost: number;
 }
 
-function line(type: string, wallNs: bigint, rest: object): string {
+/** `raw`: members already serialized ("name":value), appended as they are. */
+function line(type: string, wallNs: bigint, rest: object, raw = ''): string {
   // JSON.stringify has no bigint: the exact digits go in by hand.
-  const head = `{"type":${JSON.stringify(type)},"schema_version":${SCHEMA_VERSION}`;
-  const body = JSON.stringify(rest);
+  let body = JSON.stringify(rest);
+  if (raw) body = body === '{}' ? `{${raw}}` : `${body.slice(0, -1)},${raw}}`;
   const tail = body === '{}' ? '}' : `,${body.slice(1)}`;
-  return `${head},"time":"${isoNs(wallNs)}","ts_ns":${wallNs}${tail}`;
+  return `{"type":${JSON.stringify(type)},"schema_version":${SCHEMA_VERSION},"time":"${isoNs(wallNs)}","ts_ns":${wallNs}${tail}`;
+}
+
+/** A kernel path is shared by every event with that stack: serialized once. */
+const pathJson = new WeakMap<object, string>();
+
+function kernelPathJson(p: object): string {
+  let json = pathJson.get(p);
+  if (json === undefined) {
+    json = JSON.stringify(p);
+    pathJson.set(p, json);
+  }
+  return json;
 }
 
 export function formatJsonLine(e: TraceEvent): string {
+  if (e.type === 'reset') {
+    // the kernel path (a stack of ~30 frames) is shared: spliced in, not re-serialized
+    const { type, id, wall_ns, kernel_path, ...rest } = e;
+    return line(type, wall_ns, { id, ...rest }, `"kernel_path":${kernelPathJson(kernel_path)}`);
+  }
   const { type, id, wall_ns, ...rest } = e;
   return line(type, wall_ns, { id, ...rest });
 }

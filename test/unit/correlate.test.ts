@@ -33,7 +33,7 @@ function raw(over: Partial<RawRecord>): RawRecord {
     socket: null,
     owner: null,
     history: [],
-    kstack: [],
+    kstack: new Uint8Array(0),
     ...over,
   };
 }
