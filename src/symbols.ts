@@ -58,8 +58,7 @@ export function symbolizer(table: { addrs: Uint32Array; names: string[] }): Symb
 
 let kernel: Symbolizer | undefined;
 
-/** The running kernel's symbols; an empty table (addresses shown raw) if unreadable. */
-export function kernelSymbols(): Symbolizer {
+function loadKernel(): Symbolizer {
   if (!kernel) {
     let text = '';
     try {
@@ -70,4 +69,17 @@ export function kernelSymbols(): Symbolizer {
     kernel = symbolizer(parseKallsyms(text));
   }
   return kernel;
+}
+
+/**
+ * The running kernel's symbols; an empty table (addresses shown raw) if
+ * unreadable. Read on first use (about 0.1 s): not before tracing starts.
+ */
+export function kernelSymbols(): Symbolizer {
+  return { name: (addr) => loadKernel().name(addr) };
+}
+
+/** Reads the table now, e.g. right after attaching, before the first stack needs it. */
+export function warmKernelSymbols(): void {
+  loadKernel();
 }

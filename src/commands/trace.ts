@@ -15,7 +15,6 @@ import { kernelNames } from '../kernel.js';
 import { loadAddon, requiredTracepoints, RSTTRACE_VERSION, type NativeTracer, type TracerStats } from '../native.js';
 import { SCHEMA_VERSION, type SessionEnd } from '../output/jsonl.js';
 import { jsonlOutput, textOutput, type Output } from '../output/outputs.js';
-import { startMetrics } from '../output/metrics.js';
 import { summaryOutput, type SummaryOutput } from '../output/summary.js';
 import { fdSink, fileSink } from '../output/sink.js';
 import { AF_INET, AF_INET6, decodeAddress, type Cidr } from '../addr.js';
@@ -37,7 +36,7 @@ import {
 import { alive, socketInodesOf, startCommand, sudoInvoker, targetTree } from '../targets.js';
 import { checkBtf, checkPrivileges, checkTracepoints } from '../preflight.js';
 import { ProcessTable, scanSocketOwners } from '../procinfo.js';
-import { kernelSymbols } from '../symbols.js';
+import { kernelSymbols, warmKernelSymbols } from '../symbols.js';
 
 export interface TraceOptions {
   output: 'text' | 'jsonl';
@@ -160,7 +159,8 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   let tracerOpen = false;
   const metrics =
     opts.metrics &&
-    (await startMetrics(opts.metrics.host, opts.metrics.port, () => {
+    // prom-client loads only when asked for: it is a fifth of start-up
+    (await (await import('../output/metrics.js')).startMetrics(opts.metrics.host, opts.metrics.port, () => {
       if (!stats && !tracerOpen) return { lost: 0, filtered: 0 }; // scraped while loading
       const s = stats ?? tracer.stats();
       return { lost: lost(s), filtered: s.filtered };
@@ -324,6 +324,8 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   if (metrics) io.stderr(`rsttrace: Prometheus metrics at http://${metrics.address}/metrics`);
   command?.go();
   if (readyFile) writeFileSync(readyFile, `${process.pid}\n`);
+  // attached: now the symbol table, before the first stack wants it
+  setImmediate(warmKernelSymbols);
   return done;
 }
 
