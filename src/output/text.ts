@@ -32,17 +32,22 @@ export function tcpdumpFlags(flags: string[]): string {
   return `[${s || 'none'}]`;
 }
 
-export function formatResetLine(e: ResetEvent): string {
+type ResetColumns = Pick<ResetEvent, 'direction' | 'laddr' | 'lport' | 'raddr' | 'rport' | 'state' | 'reason'>;
+
+/** DIR, LOCAL → REMOTE, STATE, REASON: the columns a reset has wherever it is listed (live, report). */
+export function resetColumns(e: ResetColumns): string[] {
   return [
-    localTimeUs(e.wall_ns),
     e.direction === 'send' ? 'SEND' : 'RECV',
     formatEndpoint(e.laddr, e.lport).padEnd(ENDPOINT_WIDTH),
     '→ ',
     formatEndpoint(e.raddr, e.rport).padEnd(ENDPOINT_WIDTH),
     (e.state ?? '-').padEnd(11),
     (e.reason ?? '-').padEnd(23),
-    e.owner ? `${e.owner.pid}/${e.owner.comm}` : '-',
-  ].join(' ');
+  ];
+}
+
+export function formatResetLine(e: ResetEvent): string {
+  return [localTimeUs(e.wall_ns), ...resetColumns(e), e.owner ? `${e.owner.pid}/${e.owner.comm}` : '-'].join(' ');
 }
 
 function contextText(e: ResetEvent): string {

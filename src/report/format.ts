@@ -5,6 +5,7 @@
  */
 import { formatEndpoint } from '../addr.js';
 import { formatMs, localTimeUs } from '../clock.js';
+import { resetColumns } from '../output/text.js';
 import type { Summary, Table } from './aggregate.js';
 import type { ConnectionEvent, ConnectionTimeline } from './connections.js';
 
@@ -16,7 +17,6 @@ export interface Report extends Summary {
   skipped: number;
 }
 
-const ENDPOINT_WIDTH = 21; // "255.255.255.255:65535"
 const BAR_WIDTH = 40;
 const KEY_WIDTH_MAX = 45;
 
@@ -73,17 +73,7 @@ interface Widths {
 function formatEvent(e: ConnectionEvent, w: Widths): string {
   const head = `  ${localTimeUs(wallNsOf(e.time))} ${`#${e.id}`.padEnd(w.id)}`;
   if (e.type === 'reset') {
-    return [
-      head,
-      e.direction === 'send' ? 'SEND' : 'RECV',
-      formatEndpoint(e.laddr, e.lport).padEnd(ENDPOINT_WIDTH),
-      '→ ',
-      formatEndpoint(e.raddr, e.rport).padEnd(ENDPOINT_WIDTH),
-      (e.state ?? '-').padEnd(11),
-      (e.reason ?? '-').padEnd(23),
-      e.cause.padEnd(w.cause),
-      e.owner ? `${e.owner.pid}/${e.owner.comm}` : '-',
-    ].join(' ');
+    return [head, ...resetColumns(e), e.cause.padEnd(w.cause), e.owner ? `${e.owner.pid}/${e.owner.comm}` : '-'].join(' ');
   }
   const after = e.reset_id !== null && e.ms_after_reset !== null ? `, ${formatMs(e.ms_after_reset)} after #${e.reset_id}` : '';
   return `${head} ↳ ${e.pid}/${e.comm} ${e.syscall}() failed: ${e.errno} on ${formatEndpoint(e.laddr, e.lport)}${after}`;

@@ -33,3 +33,18 @@ export function resetFixture(over: Partial<ResetEvent> = {}): ResetEvent {
     ...over,
   };
 }
+
+/** An owner as the correlator makes it for a socket seen at a syscall. */
+export const OWNER = {
+  pid: 900,
+  tid: 900,
+  comm: 'nginx',
+  uid: 33,
+  cmdline: 'nginx: worker process',
+  cgroup: '/system.slice/nginx.service',
+  container_id: null,
+  source: 'socket' as const,
+  last_syscall: 'close',
+  last_syscall_ms_before: 0.2,
+  closed_ms_before: 0.2,
+};

@@ -3,21 +3,9 @@ import { isoNs, localTimeUs } from '../../src/clock.js';
 import type { SyscallErrorEvent } from '../../src/event.js';
 import { formatJsonLine } from '../../src/output/jsonl.js';
 import { formatResetLine, formatText, tcpdumpFlags, TEXT_HEADER } from '../../src/output/text.js';
-import { resetFixture, WALL } from './fixtures.js';
+import { OWNER, resetFixture, WALL } from './fixtures.js';
 
-const owner = {
-  pid: 900,
-  tid: 900,
-  comm: 'nginx',
-  uid: 33,
-  cmdline: 'nginx: worker process',
-  cgroup: '/system.slice/nginx.service',
-  container_id: null,
-  source: 'socket' as const,
-  last_syscall: 'close',
-  last_syscall_ms_before: 0.2,
-  closed_ms_before: 0.2,
-};
+const owner = OWNER;
 
 describe('text output', () => {
   it('one line: time, direction, local → remote, state, reason, owner', () => {

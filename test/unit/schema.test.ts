@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { SyscallErrorEvent } from '../../src/event.js';
 import { formatJsonLine, formatLost, formatSessionEnd, formatSessionStart, SCHEMA_VERSION } from '../../src/output/jsonl.js';
-import { resetFixture, WALL } from './fixtures.js';
+import { OWNER, resetFixture, WALL } from './fixtures.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const schema = JSON.parse(readFileSync(path.join(ROOT, 'schema', 'rsttrace.schema.json'), 'utf8'));
@@ -63,19 +63,7 @@ describe('the JSONL schema', () => {
   });
 
   it('takes what the formatters write: resets with and without owner, socket, segment; failed syscalls; lost; start and end', () => {
-    const owner = {
-      pid: 900,
-      tid: 900,
-      comm: 'nginx',
-      uid: 33,
-      cmdline: 'nginx: worker process',
-      cgroup: '/system.slice/nginx.service',
-      container_id: null,
-      source: 'socket' as const,
-      last_syscall: 'close',
-      last_syscall_ms_before: 0.2,
-      closed_ms_before: 0.2,
-    };
+    const owner = OWNER;
     expectValid(formatJsonLine(resetFixture()));
     expectValid(
       formatJsonLine(
