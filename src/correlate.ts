@@ -5,6 +5,7 @@
  * to the reset on its socket. Tables are bounded: old entries are evicted.
  */
 import { decodeAddress, type Family } from './addr.js';
+import { BoundedMap } from './bounded-map.js';
 import type { Clock } from './clock.js';
 import { contextOf, meaningfulFrames, pathSignature, stackFacts, type StackFacts } from './context.js';
 import { stackAddresses, type RawRecord } from './decode.js';
@@ -59,18 +60,6 @@ type Endpoints = { family: Family; laddr: string; lport: number; raddr: string; 
 
 const latin1 = new TextDecoder('latin1');
 const NO_CAUSE = { code: 'unknown', summary: '', fix: null, inferred: false };
-
-/** A Map that forgets its oldest entries past a size. */
-class BoundedMap<K, V> extends Map<K, V> {
-  constructor(private readonly max: number) {
-    super();
-  }
-  override set(key: K, value: V): this {
-    if (this.has(key)) this.delete(key);
-    else if (this.size >= this.max) this.delete(this.keys().next().value as K);
-    return super.set(key, value);
-  }
-}
 
 export class Correlator {
   private nextId = 1;
