@@ -73,7 +73,7 @@ clean:
 
 # Benchmarks, run by hand (not by CI): writes bench/RESULTS.md. Uses the
 # built dist/cli.js; RSTTRACE="node /path/to/cli.js" measures another build.
-bench:
+bench: build
 	@mkdir -p bench/out
 	$(CC) -O2 -Wall -Wextra -o bench/out/rststorm bench/rststorm.c
 	$(CC) -O2 -Wall -Wextra -o bench/out/pipebench bench/pipebench.c

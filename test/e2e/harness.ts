@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -62,13 +63,24 @@ async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Pr
   }
 }
 
-/** Starts `rsttrace -o FORMAT ARGS` and resolves once its programs are attached. */
+/**
+ * Starts `rsttrace -o FORMAT ARGS` and resolves once its programs are
+ * attached. Inside a test, the tracer is ended when the test finishes,
+ * whatever happened: a failed assertion must not leave it attached.
+ */
 export async function startTrace(args: string[] = [], format: 'jsonl' | 'text' = 'jsonl'): Promise<RunningTrace> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rsttrace-test-'));
   const ready = path.join(dir, 'ready');
   const child = spawn(process.execPath, [CLI, '-o', format, '--ready-file', ready, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  try {
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+  } catch {
+    // not inside a test (a hook): the caller stops it
+  }
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d) => (stdout += d));
