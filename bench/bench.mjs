@@ -652,7 +652,6 @@ async function measureMemory() {
     };
   } finally {
     if (tracer) await stop(tracer, 'SIGKILL');
-    if (idle) await stop(idle, 'SIGKILL');
     deleteNetns(ns);
   }
 }

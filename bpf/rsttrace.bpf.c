@@ -31,6 +31,7 @@
 #define SOL_SOCKET 1
 #define SO_ERROR 4
 /* include/net/tcp_states.h */
+#define TCP_ESTABLISHED_STATE 1
 #define TCP_SYN_SENT 2
 #define TCP_TIME_WAIT_STATE 6
 #define TCP_NEW_SYN_RECV_STATE 12
@@ -306,10 +307,22 @@ static __always_inline struct rst_sock_info *sock_info(const struct sock *sk, bo
 	return bpf_map_lookup_elem(&sockets, &key);
 }
 
-/* current is making a syscall on sk: it owns it. */
+/* With -p or -- CMD: is current one of the traced processes? */
+static __always_inline bool current_is_target(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+/*
+ * current is making a syscall on sk: it owns it. With targets, only their
+ * sockets are tracked: another process's socket gets no entry (and one of
+ * theirs handed to it changes owner, so it is no longer theirs).
+ */
 static __always_inline struct rst_sock_info *note_owner(const struct sock *sk)
 {
-	struct rst_sock_info *info = sock_info(sk, true);
+	struct rst_sock_info *info = sock_info(sk, !f_targets || current_is_target());
 	__u64 now = bpf_ktime_get_ns();
 	__u64 id = bpf_get_current_pid_tgid();
 
@@ -352,7 +365,7 @@ int BPF_PROG(rst_sys_enter, struct pt_regs *regs, long id)
 	struct file *file;
 	struct sock *sk;
 
-	if (id != nr_close)
+	if (id != nr_close || (f_targets && !current_is_target()))
 		return 0;
 	file = file_of_fd(PT_REGS_PARM1_CORE_SYSCALL(regs));
 	sk = tcp_sock_of_file(file);
@@ -392,6 +405,8 @@ int BPF_PROG(rst_sys_exit, struct pt_regs *regs, long ret)
 			return 0;
 		err = -ret;
 	}
+	if (f_targets && !current_is_target())
+		return 0; /* not a traced process: neither its sockets nor its errors */
 	nr = current_syscall_nr();
 	if (err) {
 		sk = tcp_sock_of_fd(PT_REGS_PARM1_CORE_SYSCALL(regs));
@@ -433,7 +448,7 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	info = newstate == TCP_SYN_SENT ? note_owner(sk) : sock_info(sk, true);
+	info = newstate == TCP_SYN_SENT ? note_owner(sk) : sock_info(sk, !f_targets);
 	if (!info)
 		return 0;
 	i = info->history.count % RST_HISTORY_LEN;
@@ -442,6 +457,17 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 	info->history.new_state[i] = newstate;
 	info->history.count++;
 	return 0;
+}
+
+/* Did the socket ever reach ESTABLISHED (within the transitions kept)? */
+static __always_inline bool was_established(const struct rst_history *h)
+{
+	if (h->count > RST_HISTORY_LEN) /* that many changes: it was */
+		return true;
+	for (int i = 0; i < RST_HISTORY_LEN; i++)
+		if (h->new_state[i] == TCP_ESTABLISHED_STATE)
+			return true;
+	return false;
 }
 
 /* The socket is going away: what is known of it now belongs to its 4-tuple. */
@@ -454,7 +480,9 @@ int BPF_PROG(rst_destroy, struct sock *sk)
 
 	if (!info)
 		return 0;
-	if (info->owner.pid) {
+	/* only a connection that was established can get late segments worth
+	 * explaining; a refused connect() (a storm's worth of them) cannot */
+	if (info->owner.pid && was_established(&info->history)) {
 		tuple_of_sock(&t, sk);
 		bpf_map_update_elem(&closed, &t, info, BPF_ANY);
 	}
@@ -746,11 +774,39 @@ static __always_inline void fill_segment(struct rst_event *e, const struct sk_bu
 		e->netns_ino = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
 }
 
+/*
+ * With targets, a full socket that is not theirs is left at once, before any
+ * record is drafted: the bystander's resets cost a map lookup or two. Mini
+ * sockets and no socket are decided later, by the 4-tuple.
+ */
+static __always_inline bool may_be_targets(const struct sock *sk)
+{
+	struct rst_sock_info *info;
+	__u64 key = (__u64)sk, ino;
+	struct rst_counters *c;
+
+	if (!f_targets || !sk || !is_full_sock(BPF_CORE_READ(sk, __sk_common.skc_state)))
+		return true;
+	info = bpf_map_lookup_elem(&sockets, &key);
+	if (info && info->owner.pid && bpf_map_lookup_elem(&targets, &info->owner.pid))
+		return true;
+	ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	if (ino && bpf_map_lookup_elem(&target_inodes, &ino))
+		return true;
+	c = counters_get();
+	if (c)
+		c->filtered++;
+	return false;
+}
+
 static __always_inline void on_send_reset(void *ctx, const struct sock *sk, const struct sk_buff *skb,
 					  __u32 reason, bool has_reason)
 {
-	struct rst_event *e = draft(RST_KIND_SEND);
+	struct rst_event *e;
 
+	if (!may_be_targets(sk))
+		return;
+	e = draft(RST_KIND_SEND);
 	if (!e)
 		return;
 	fill_task(e, RST_KIND_SEND);
@@ -788,8 +844,11 @@ int BPF_PROG(rst_send_old, const struct sock *sk, const struct sk_buff *skb)
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(rst_recv, struct sock *sk)
 {
-	struct rst_event *e = draft(RST_KIND_RECV);
+	struct rst_event *e;
 
+	if (!may_be_targets(sk))
+		return 0;
+	e = draft(RST_KIND_RECV);
 	if (!e)
 		return 0;
 	fill_task(e, RST_KIND_RECV);
