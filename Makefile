@@ -40,12 +40,17 @@ $(SCENARIOS): test/scenarios/rstscen.c | .deps-system.stamp
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -o $@ $<
 
-# Unit and end-to-end tests; end-to-end ones need root and are skipped, with
-# the reason printed, without it.
+# Debian's Prometheus for the metrics test. Not fatal: without it that test
+# skips its Prometheus-server check and says why.
 $(PROMETHEUS): | .deps-system.stamp
 	@mkdir -p build/tools
-	cd build/tools && rm -f prometheus_*.deb && apt-get download prometheus >/dev/null && dpkg -x prometheus_*.deb prometheus && rm -f prometheus_*.deb
+	@cd build/tools && rm -f prometheus_*.deb && \
+	  { apt-get download prometheus >/dev/null 2>&1 || { apt-get update -qq && apt-get download prometheus >/dev/null 2>&1; }; } && \
+	  dpkg -x prometheus_*.deb prometheus && rm -f prometheus_*.deb || \
+	  echo "make: Debian's prometheus could not be downloaded; the metrics test will skip its server check"
 
+# Unit and end-to-end tests; end-to-end ones need root and are skipped, with
+# the reason printed, without it.
 test: build $(PROMETHEUS)
 	npx tsc -p test/tsconfig.json
 	npx vitest run
