@@ -550,7 +550,7 @@ async function pipebench() {
 async function measureBystander() {
   const pidSupport = await pidOptionSupported();
   const idle = start('sleep', ['1000']);
-  const variants = ['untraced', 'rsttrace', ...(pidSupport.ok ? ['rsttrace-p'] : [])];
+  const variants = ['untraced', 'rsttrace', 'rsttrace-no-hook', ...(pidSupport.ok ? ['rsttrace-p'] : [])];
   const runs = [];
   try {
     for (let rep = 1; rep <= PLAN.bystanderReps; rep++) {
@@ -560,6 +560,7 @@ async function measureBystander() {
         noteOthers();
         if (v === 'rsttrace') tracer = await startRsttrace(file);
         if (v === 'rsttrace-p') tracer = await startRsttrace(file, ['-p', String(idle.pid)]);
+        if (v === 'rsttrace-no-hook') tracer = await startRsttrace(file, ['--no-syscall-hook']);
         const opsPerS = await pipebench();
         if (tracer) await stop(tracer);
         rmSync(file, { force: true });
@@ -596,6 +597,7 @@ function bystanderSection(b) {
     untraced: 'untraced',
     rsttrace: 'rsttrace attached',
     'rsttrace-p': 'rsttrace -p (an idle `sleep 1000`)',
+    'rsttrace-no-hook': 'rsttrace --no-syscall-hook',
   };
   for (const v of b.variants) {
     const vr = b.runs.filter((r) => r.variant === v);
@@ -989,7 +991,7 @@ function evaluate(byRate, bys, cpu, mem, st) {
     },
     {
       name: `bystander slowdown ≤ ${TARGETS.bystanderPct} %`,
-      measured: `${mr(slow, pct)}${slowP ? `; with -p: ${mr(slowP, pct)}` : '; -p: not supported by this build'}`,
+      measured: `${mr(slow, pct)}${slowP ? `; with -p: ${mr(slowP, pct)}` : '; -p: not supported by this build'}; --no-syscall-hook: ${mr(bys.slowdown('rsttrace-no-hook'), pct)}`,
       ok: median(slow) <= TARGETS.bystanderPct && (!slowP || median(slowP) <= TARGETS.bystanderPct),
     },
     { name: `≤ ${TARGETS.cpuUsPerEvent} µs rsttrace CPU per event (JSONL to a file)`, measured: mr(cpu.map((c) => c.usPerEvent), us), ok: cpuMed <= TARGETS.cpuUsPerEvent },

@@ -19,7 +19,6 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "rsttrace.h"
-#include "core_fixes.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -33,6 +32,9 @@
 /* include/net/tcp_states.h */
 #define TCP_ESTABLISHED_STATE 1
 #define TCP_SYN_SENT 2
+#define TCP_FIN_WAIT1_STATE 4
+#define TCP_CLOSE_STATE 7
+#define TCP_LAST_ACK_STATE 9
 #define TCP_TIME_WAIT_STATE 6
 #define TCP_NEW_SYN_RECV_STATE 12
 /* sk_buff header offsets are ~0 while unset */
@@ -54,6 +56,12 @@ const volatile __s32 nr_shutdown = -1;
 const volatile __s32 nr_accept = -1;
 const volatile __s32 nr_accept4 = -1;
 const volatile __s32 nr_getsockopt = -1;
+const volatile __s32 nr_connect = -1;
+const volatile __s32 nr_exit = -1;
+const volatile __s32 nr_exit_group = -1;
+const volatile __s32 nr_close_range = -1;
+const volatile __s32 nr_dup2 = -1;
+const volatile __s32 nr_dup3 = -1;
 
 /*
  * Features this kernel may lack, each also checked with CO-RE where it can
@@ -62,6 +70,9 @@ const volatile __s32 nr_getsockopt = -1;
  */
 const volatile bool feat_task_regs = true;     /* bpf_task_pt_regs(): 5.15 */
 const volatile bool feat_socket_cookie = true; /* bpf_get_socket_cookie() in tracing: 5.12 */
+/* sock:sock_*_length are attached (6.3): failed reads and writes come from
+ * them, and the raw sys_exit program (when loaded) leaves those alone */
+const volatile bool feat_sock_length = true;
 
 /*
  * Filters, set by the loader; zero values mean "any". A record is emitted
@@ -336,50 +347,6 @@ static __always_inline struct rst_sock_info *note_owner(const struct sock *sk)
 	return info;
 }
 
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(rst_own_send, struct sock *sk, int ret, int flags)
-{
-	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP)
-		note_owner(sk);
-	return 0;
-}
-
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(rst_own_recv, struct sock *sk, int ret, int flags)
-{
-	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP)
-		note_owner(sk);
-	return 0;
-}
-
-/*
- * close(fd) of a TCP socket: its owner, and, when this is the file's last
- * reference (not a forked or dup'ed copy), the moment the socket is closed.
- * The raw sys_enter tracepoint rather than syscalls:sys_enter_close: that one
- * needs tracefs mounted to attach, and costs the same on other syscalls.
- */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(rst_sys_enter, struct pt_regs *regs, long id)
-{
-	struct rst_sock_info *info;
-	struct file *file;
-	struct sock *sk;
-
-	if (id != nr_close || (f_targets && !current_is_target()))
-		return 0;
-	file = file_of_fd(PT_REGS_PARM1_CORE_SYSCALL(regs));
-	sk = tcp_sock_of_file(file);
-	if (!sk)
-		return 0;
-	info = sock_info(sk, true);
-	if (!info)
-		return 0;
-	owner_from_current(&info->owner, bpf_ktime_get_ns());
-	if (file_last_reference(file))
-		info->owner.closed_ns = info->owner.seen_ns;
-	return 0;
-}
-
 static __always_inline bool is_reset_errno(long err)
 {
 	return err == EPIPE || err == ECONNRESET || err == ECONNREFUSED ||
@@ -389,10 +356,43 @@ static __always_inline bool is_reset_errno(long err)
 static void emit_errno(struct sock *sk, __s32 nr, __s32 err);
 
 /*
- * At syscall exit: sockets returned by accept, shut down by shutdown, and any
- * syscall on a TCP socket that failed with a reset's errno (also when the
- * errno is read through getsockopt(SO_ERROR)). Runs for every syscall: the
- * common case returns on the first comparisons.
+ * Every send and receive on a socket, in the caller's syscall: its owner,
+ * and, when it failed with a reset's errno, the consequence. Only socket
+ * I/O pays for these, not every syscall of the host.
+ */
+static __always_inline void on_sock_io(struct sock *sk, int ret)
+{
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return;
+	if (f_targets && !current_is_target())
+		return;
+	note_owner(sk);
+	if (ret < 0 && is_reset_errno(-ret))
+		emit_errno(sk, current_syscall_nr(), -ret);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(rst_own_send, struct sock *sk, int ret, int flags)
+{
+	on_sock_io(sk, ret);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(rst_own_recv, struct sock *sk, int ret, int flags)
+{
+	on_sock_io(sk, ret);
+	return 0;
+}
+
+
+/*
+ * At syscall exit, what nothing socket-level shows: a connect() that failed
+ * with a reset's errno, the errno read through getsockopt(SO_ERROR), sockets
+ * returned by accept (a server blocked in recv() when the RST comes is known
+ * only this way). It runs on every syscall of the host: --no-syscall-hook
+ * leaves it out. Where sock:sock_*_length are missing (before 6.3) it is
+ * also the source of failed reads and writes, and always loaded.
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(rst_sys_exit, struct pt_regs *regs, long ret)
@@ -409,6 +409,9 @@ int BPF_PROG(rst_sys_exit, struct pt_regs *regs, long ret)
 		return 0; /* not a traced process: neither its sockets nor its errors */
 	nr = current_syscall_nr();
 	if (err) {
+		/* reads and writes fail in sock:sock_*_length, already seen */
+		if (feat_sock_length && nr != nr_connect)
+			return 0;
 		sk = tcp_sock_of_fd(PT_REGS_PARM1_CORE_SYSCALL(regs));
 		if (sk) {
 			note_owner(sk);
@@ -418,10 +421,6 @@ int BPF_PROG(rst_sys_exit, struct pt_regs *regs, long ret)
 	}
 	if (nr == nr_accept || nr == nr_accept4) {
 		sk = tcp_sock_of_fd(ret);
-		if (sk)
-			note_owner(sk);
-	} else if (nr == nr_shutdown) {
-		sk = tcp_sock_of_fd(PT_REGS_PARM1_CORE_SYSCALL(regs));
 		if (sk)
 			note_owner(sk);
 	} else if (nr == nr_getsockopt && PT_REGS_PARM2_CORE_SYSCALL(regs) == SOL_SOCKET &&
@@ -440,6 +439,44 @@ int BPF_PROG(rst_sys_exit, struct pt_regs *regs, long ret)
 
 /* Every state change, into the socket's history; connect() (-> SYN_SENT)
  * runs in the owner's syscall. */
+/* States a socket enters when its owner closes or shuts it down. */
+static __always_inline bool is_letting_go(int newstate)
+{
+	return newstate == TCP_FIN_WAIT1_STATE || newstate == TCP_LAST_ACK_STATE || newstate == TCP_CLOSE_STATE;
+}
+
+/*
+ * The socket leaves ESTABLISHED, CLOSE_WAIT... for a closing state. Inside its
+ * owner's close(), close_range(), dup2/3() or exit, that is the close: the
+ * state changes only when the last reference to the file goes, so a forked or
+ * dup'ed copy does not count. Inside shutdown(), the owner acting. Otherwise
+ * (a reset taken, a timer, softirq) nobody let go: just the history.
+ */
+static __always_inline struct rst_sock_info *note_letting_go(const struct sock *sk)
+{
+	__s32 nr = current_syscall_nr();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	bool closing = nr >= 0 && (nr == nr_close || nr == nr_close_range || nr == nr_exit ||
+				   nr == nr_exit_group || nr == nr_dup2 || nr == nr_dup3);
+	struct rst_sock_info *info;
+
+	if (current_is_kthread() || (!closing && nr != nr_shutdown))
+		return sock_info(sk, !f_targets);
+	info = sock_info(sk, false);
+	/* someone else's socket changing state while this task's syscall runs
+	 * (softirq on the way back from it): not this task's doing */
+	if (info && info->owner.pid && info->owner.pid != tgid)
+		return info;
+	info = sock_info(sk, !f_targets || current_is_target());
+	if (!info)
+		return NULL;
+	/* always the owner now (not note_owner's rate limit): this syscall and time */
+	owner_from_current(&info->owner, bpf_ktime_get_ns());
+	if (closing && !info->owner.closed_ns)
+		info->owner.closed_ns = info->owner.seen_ns;
+	return info;
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int newstate)
 {
@@ -448,7 +485,12 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	info = newstate == TCP_SYN_SENT ? note_owner(sk) : sock_info(sk, !f_targets);
+	if (newstate == TCP_SYN_SENT)
+		info = note_owner(sk); /* connect(), in the owner's syscall */
+	else if (is_letting_go(newstate))
+		info = note_letting_go(sk);
+	else
+		info = sock_info(sk, !f_targets);
 	if (!info)
 		return 0;
 	i = info->history.count % RST_HISTORY_LEN;

@@ -92,6 +92,10 @@ std::string ApplyFeatures(rsttrace_bpf *skel, Napi::Object f) {
   bool sock_length = Feature(f, "sockLength");
   bpf_program__set_autoload(skel->progs.rst_own_send, sock_length);
   bpf_program__set_autoload(skel->progs.rst_own_recv, sock_length);
+  skel->rodata->feat_sock_length = sock_length;
+  // on every syscall of the host: unless declined, and always when it is the
+  // only source of failed reads and writes
+  bpf_program__set_autoload(skel->progs.rst_sys_exit, Feature(f, "syscallHook") || !sock_length);
   skel->rodata->feat_task_regs = Feature(f, "taskRegs");
   skel->rodata->feat_socket_cookie = Feature(f, "socketCookie");
   return "";

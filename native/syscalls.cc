@@ -37,6 +37,12 @@ void SetSyscallNumbers(rsttrace_bpf *skel) {
   skel->rodata->nr_accept = SYS_accept;
   skel->rodata->nr_accept4 = SYS_accept4;
   skel->rodata->nr_getsockopt = SYS_getsockopt;
+  skel->rodata->nr_connect = SYS_connect;
+  skel->rodata->nr_exit = SYS_exit;
+  skel->rodata->nr_exit_group = SYS_exit_group;
+  skel->rodata->nr_close_range = SYS_close_range;
+  skel->rodata->nr_dup2 = SYS_dup2;
+  skel->rodata->nr_dup3 = SYS_dup3;
 }
 
 Napi::Object SyscallNames(Napi::Env env) {

@@ -56,7 +56,7 @@ export interface TracerConfig {
   ringBufferBytes: number;
   filters?: NativeFilters;
   /** what the kernel offers (see src/features.ts); absent means yes */
-  features?: { reason?: boolean; sockLength?: boolean; taskRegs?: boolean; socketCookie?: boolean };
+  features?: { reason?: boolean; sockLength?: boolean; taskRegs?: boolean; socketCookie?: boolean; syscallHook?: boolean };
 }
 
 export interface NativeTracer {

@@ -65,6 +65,8 @@ export interface TraceOptions {
   summary: boolean;
   intervalSec?: number;
   top: number;
+  /** the raw sys_exit hook (default): owners at accept, failed connect() and getsockopt(SO_ERROR); --no-syscall-hook spares the host its cost */
+  syscallHook: boolean;
   /** --force-fallback: do without these even if the kernel has them */
   forceFallback: Feature[];
   /** --metrics: serve Prometheus metrics here */
@@ -169,7 +171,9 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
 
   let tracer: NativeTracer;
   try {
-    tracer = openTracer(() => new addon.Tracer({ ringBufferBytes: opts.ringBufferMib << 20, filters, features: nativeFeatures(features) }));
+    tracer = openTracer(
+      () => new addon.Tracer({ ringBufferBytes: opts.ringBufferMib << 20, filters, features: { ...nativeFeatures(features), syscallHook: opts.syscallHook } }),
+    );
   } catch (err) {
     file?.abandon();
     await metrics?.close();
@@ -360,6 +364,12 @@ export const traceCommand = defineCommand({
       .option('summary', { alias: 's', type: 'boolean', default: false, describe: 'tables of counts by cause, owner, peer, port instead of a line per reset', group: 'Output:' })
       .option('interval', { alias: 'i', type: 'number', describe: 'with --summary: print every SECONDS', group: 'Output:' })
       .option('top', { type: 'number', default: 10, describe: 'with --summary: rows per table', group: 'Output:' })
+      .option('syscall-hook', {
+        type: 'boolean',
+        default: true,
+        describe: 'hook every syscall exit: owners of accepted sockets, failed connect() and getsockopt(SO_ERROR); --no-syscall-hook spares busy hosts that cost',
+        group: 'Tuning:',
+      })
       .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9464)', group: 'Output:' })
       .option('ring-buffer', { type: 'number', default: 8, describe: 'ring buffer size in MiB (power of two)', group: 'Tuning:' })
       .option('ready-file', { type: 'string', hidden: true })
@@ -387,6 +397,7 @@ export const traceCommand = defineCommand({
         readyFile: args['ready-file'],
         forceFallback: optional(args['force-fallback'], (v) => listOf(v).map((f) => parseChoice('--force-fallback', f, FEATURES))) ?? [],
         summary: args.summary,
+        syscallHook: args['syscall-hook'],
         intervalSec: optional(args.interval, (v) => parseSeconds('--interval', v)),
         top: parseCount('--top', args.top),
         metrics: optional(args.metrics, (v) => parseListen('--metrics', v)),

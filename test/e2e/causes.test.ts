@@ -4,9 +4,9 @@
  * this file's own; the assertions are on the owner, the context and
  * syscall, the reason, the cause code and the failed syscall it led to.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { e2eSkipReason, inNetns, Netns, reportSkip, RSTSCEN, startTrace, type JsonRecord } from './harness.js';
+import { bpfObjectsOf, e2eSkipReason, inNetns, Netns, reportSkip, RSTSCEN, startTrace, type JsonRecord } from './harness.js';
 
 const skip = e2eSkipReason();
 reportSkip(skip, 'e2e/causes');
@@ -277,5 +277,34 @@ describe.skipIf(skip)('a segment for a connection that no longer exists', () => 
     const recv = resets.find((r) => r.direction === 'recv');
     const errors = records.filter((r) => r.type === 'syscall_error' && r.pid === out.server_pid);
     expect(errors).toMatchObject([{ reset_id: recv!.id, errno: 'EPIPE' }]);
+  });
+});
+
+describe.skipIf(skip)('--no-syscall-hook: lighter on the host', () => {
+  let ns: Netns;
+  beforeAll(() => {
+    ns = new Netns('nohook');
+  });
+  afterAll(() => ns?.close());
+
+  it('failed reads and writes still linked (socket tracepoints); failed connect() no longer seen; no sys_exit program', async () => {
+    const trace = await startTrace(['--netns', ns.name, '--no-syscall-hook']);
+    const held = bpfObjectsOf(trace.pid).progs;
+    const names = (JSON.parse(spawnSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }).stdout) as { id: number; name?: string }[])
+      .filter((p) => held.includes(p.id))
+      .map((p) => p.name);
+    expect(names).toContain('rst_send');
+    expect(names).not.toContain('rst_sys_exit');
+    const refused = ns.scenario('refused', '127.0.0.1', '9');
+    const kb = ns.scenario('kb-timewait', '127.0.0.1');
+    const { records } = await trace.stop();
+    const mine = records.filter((r) => r.netns === ns.inode);
+    const errors = mine.filter((r) => r.type === 'syscall_error');
+    // the server's send() after the RST: from sock:sock_send_length
+    expect(errors.find((r) => r.pid === kb.server_pid)).toMatchObject({ syscall: 'sendto', errno: 'EPIPE' });
+    expect(errors.find((r) => r.pid === refused.pid)).toBeUndefined();
+    // the refused connect is still explained by its reset
+    expect(inNetns(mine, ns).find((r) => r.direction === 'recv' && r.lport === refused.lport)).toMatchObject({ cause: { code: 'connection-refused' } });
+    expect(records[0]).toMatchObject({ type: 'session_start', options: { syscall_hook: false } });
   });
 });

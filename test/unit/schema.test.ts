@@ -115,7 +115,7 @@ describe('the JSONL schema', () => {
         features: { reason: false, sock_length: true, task_regs: true, socket_cookie: false },
         pid: 4242,
         mono_ns: 1_373_000_000_000,
-        options: { output: 'jsonl', write: '/tmp/x.jsonl', force: false, quiet: false, brief: false, verbose: false, duration_sec: 1.5, count: 3, ring_buffer_mib: 8 },
+        options: { output: 'jsonl', write: '/tmp/x.jsonl', force: false, quiet: false, brief: false, verbose: false, duration_sec: 1.5, count: 3, ring_buffer_mib: 8, syscall_hook: true },
       }),
     );
     expectValid(formatSessionEnd(WALL, { reason: 'signal SIGINT', duration_s: 1.25, resets: 4, sent: 2, received: 2, syscall_errors: 1, lost: 0 }));
