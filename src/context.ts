@@ -69,14 +69,8 @@ export function classifyContext(frames: string[], current: { comm: string; kthre
 /**
  * A short name for the kernel path, for grouping: the function that made or
  * took the reset and the one that called it, "tcp_v4_rcv → tcp_v4_send_reset".
- * Inlined helpers that only forward are skipped.
  */
-const FORWARDERS = /^(tcp_v[46]_send_reset|tcp_send_active_reset|tcp_reset|tcp_done_with_error|sk_error_report)$/;
-
 export function pathSignature(frames: string[]): string {
   if (frames.length === 0) return '';
-  const emitter = frames[0]!;
-  let caller = frames[1];
-  if (caller !== undefined && FORWARDERS.test(caller) && frames[2] !== undefined) caller = frames[2];
-  return caller === undefined ? emitter : `${caller} → ${emitter}`;
+  return frames[1] === undefined ? frames[0]! : `${frames[1]} → ${frames[0]}`;
 }
