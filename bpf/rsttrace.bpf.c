@@ -26,6 +26,7 @@
 #define SOCK_STREAM 1
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
+#define PF_EXITING 0x00000004
 #define PF_KTHREAD 0x00200000
 #define SOL_SOCKET 1
 #define SO_ERROR 4
@@ -49,6 +50,9 @@
 #define OWNER_REFRESH_NS 100000000ULL
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* jiffies per second, from the kernel's config (0 if libbpf cannot read it) */
+extern unsigned int CONFIG_HZ __kconfig __weak;
 
 /* Syscall numbers of this architecture, set by the loader from its headers. */
 const volatile __s32 nr_close = -1;
@@ -154,6 +158,18 @@ struct {
 
 /* ---- context of current ---------------------------------------------------- */
 
+/* The syscall number saved in a task's user registers. */
+static __always_inline __s32 syscall_nr_of(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	return BPF_CORE_READ(regs, syscallno);
+#else
+	return -1;
+#endif
+}
+
 /* current's syscall number, or -1 when this kernel cannot tell us. */
 static __always_inline __s32 current_syscall_nr(void)
 {
@@ -162,13 +178,7 @@ static __always_inline __s32 current_syscall_nr(void)
 	if (!feat_task_regs || !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
 		return -1;
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-#if defined(__TARGET_ARCH_x86)
-	return BPF_CORE_READ(regs, orig_ax);
-#elif defined(__TARGET_ARCH_arm64)
-	return BPF_CORE_READ((struct user_pt_regs *)regs, regs[8]);
-#else
-	return -1;
-#endif
+	return syscall_nr_of(regs);
 }
 
 /* The socket's cookie, generated if it has none yet, as SO_COOKIE would. */
@@ -364,9 +374,11 @@ static __always_inline void on_sock_io(struct sock *sk, int ret)
 {
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return;
+	/* also for a process that is not traced: a traced process's socket it
+	 * now uses becomes its own (and no longer traced) */
+	note_owner(sk);
 	if (f_targets && !current_is_target())
 		return;
-	note_owner(sk);
 	if (ret < 0 && is_reset_errno(-ret))
 		emit_errno(sk, current_syscall_nr(), -ret);
 }
@@ -407,7 +419,8 @@ int BPF_PROG(rst_sys_exit, struct pt_regs *regs, long ret)
 	}
 	if (f_targets && !current_is_target())
 		return 0; /* not a traced process: neither its sockets nor its errors */
-	nr = current_syscall_nr();
+	/* the tracepoint's own registers: no bpf_task_pt_regs needed (5.15) */
+	nr = syscall_nr_of(regs);
 	if (err) {
 		/* reads and writes fail in sock:sock_*_length, already seen */
 		if (feat_sock_length && nr != nr_connect)
@@ -456,8 +469,11 @@ static __always_inline struct rst_sock_info *note_letting_go(const struct sock *
 {
 	__s32 nr = current_syscall_nr();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	bool closing = nr >= 0 && (nr == nr_close || nr == nr_close_range || nr == nr_exit ||
-				   nr == nr_exit_group || nr == nr_dup2 || nr == nr_dup3);
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	/* a task killed by a signal closes its files with the interrupted syscall's number */
+	bool exiting = BPF_CORE_READ(task, flags) & PF_EXITING;
+	bool closing = exiting || (nr >= 0 && (nr == nr_close || nr == nr_close_range || nr == nr_exit ||
+					      nr == nr_exit_group || nr == nr_dup2 || nr == nr_dup3));
 	struct rst_sock_info *info;
 
 	if (current_is_kthread() || (!closing && nr != nr_shutdown))
@@ -611,7 +627,8 @@ static __always_inline bool wanted(const struct rst_event *e)
 
 	if (f_kind && e->kind != RST_KIND_ERRNO && e->kind != f_kind)
 		return false;
-	if (f_reasons && (e->kind != RST_KIND_SEND || e->reason >= 64 || !(f_reasons & (1ULL << e->reason))))
+	if (f_reasons && e->kind != RST_KIND_ERRNO &&
+	    (e->kind != RST_KIND_SEND || e->reason >= 64 || !(f_reasons & (1ULL << e->reason))))
 		return false;
 	if (f_netns && e->netns_ino != f_netns)
 		return false;
@@ -703,7 +720,10 @@ static __always_inline void fill_fullsock(struct rst_event *e, const struct sock
 	e->sock_ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
 	if (flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_LINGER))) {
 		e->flags |= RST_F_LINGER;
-		e->linger_sec = BPF_CORE_READ(sk, sk_lingertime) / 1000; /* jiffies at HZ=1000 */
+		unsigned long jiffies = BPF_CORE_READ(sk, sk_lingertime);
+		unsigned int hz = CONFIG_HZ ? CONFIG_HZ : 1000;
+
+		e->linger_sec = jiffies / hz;
 	}
 }
 

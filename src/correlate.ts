@@ -80,6 +80,9 @@ export class Correlator {
   process(records: RawRecord[]): TraceEvent[] {
     const out: TraceEvent[] = [];
     for (const r of records) if (r.kind !== 'errno') out.push(this.reset(r));
+    // the kernel fires the send tracepoint after transmitting, so over
+    // loopback the peer's RECV comes first: link it back once the batch is in
+    for (const e of out) if (e.type === 'reset' && e.peer_event_id === null) this.linkPeer(e);
     const errors = [...this.waiting, ...records.filter((r) => r.kind === 'errno')];
     const held = new Set(this.waiting);
     this.waiting = [];
@@ -106,6 +109,14 @@ export class Correlator {
       this.stacks.set(key, info);
     }
     return info;
+  }
+
+  private linkPeer(e: ResetEvent): void {
+    const other = e.direction === 'send' ? 'recv' : 'send';
+    const peer = this.resetsByTuple.get(`${other}|${e.raddr}|${e.rport}|${e.laddr}|${e.lport}`);
+    if (!peer || peer.id === e.id || Math.abs(e.mono_ns - peer.monoNs) / 1e6 > PEER_MAX_MS) return;
+    e.peer_event_id = peer.id;
+    e.cause = explain(e); // the explanation may name the peer
   }
 
   private syscallName(nr: number): string | null {

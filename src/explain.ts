@@ -192,7 +192,12 @@ const RULES: Rule[] = [
     }),
   },
   {
-    when: (e) => e.direction === 'recv' && (e.state === 'FIN_WAIT1' || e.state === 'FIN_WAIT2') && !!e.socket?.shutdown.includes('read'),
+    // the kernel's own abort (tcp_rcv_state_process), not an RST from the peer (tcp_validate_incoming)
+    when: (e) =>
+      e.direction === 'recv' &&
+      (e.state === 'FIN_WAIT1' || e.state === 'FIN_WAIT2') &&
+      !!e.socket?.shutdown.includes('read') &&
+      e.kernel_path.signature.startsWith('tcp_rcv_state_process'),
     explain: (e) => ({
       code: 'abort-after-shutdown-read',
       summary:
@@ -206,7 +211,11 @@ const RULES: Rule[] = [
     when: (e) => e.direction === 'recv',
     explain: (e) => ({
       code: 'reset-by-peer',
-      summary: `${remote(e)} reset the connection${e.state ? ` (here in ${e.state})` : ''}; ${who(e)} sees ${e.state === 'CLOSE_WAIT' ? 'EPIPE' : 'ECONNRESET'}${e.peer_event_id !== null ? `; the peer is on this host: see event #${e.peer_event_id}` : ''}`,
+      summary: `${remote(e)} reset the connection${e.state ? ` (here in ${e.state})` : ''}; ${
+        e.owner?.closed_ms_before != null
+          ? `nobody is told: ${who(e)} had closed the socket ${ms(e.owner.closed_ms_before)} before`
+          : `${who(e)} sees ${e.state === 'CLOSE_WAIT' ? 'EPIPE' : 'ECONNRESET'}`
+      }${e.peer_event_id !== null ? `; the peer is on this host: see event #${e.peer_event_id}` : ''}`,
       fix: e.peer_event_id !== null ? `see why the peer reset it (event #${e.peer_event_id})` : `look at ${remote(e)}: run rsttrace there to see why it reset`,
     }),
   },

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { scanSocketOwners } from './procinfo.js';
 
 /** pid -> parent pid, from /proc/PID/stat (the comm may hold spaces and parentheses). */
@@ -61,6 +62,8 @@ export interface StartedCommand {
   pid: number;
   /** lets the command run: call once its pid is a target */
   go(): void;
+  /** closes the door without letting it run (it exits 125); no-op after go() */
+  release(): void;
   /** exit status as a shell reports it: the code, or 128 + the signal number */
   exited: Promise<number>;
   child: ChildProcess;
@@ -91,7 +94,6 @@ export function sudoInvoker(env: NodeJS.ProcessEnv = process.env, passwd = '/etc
   return { uid, gid, user, home };
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGABRT: 6 };
 
 /**
  * Starts argv held at the door: a shell waits for a line on fd 3 and only
@@ -100,7 +102,8 @@ const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGK
  * invoking user, with that user's groups and home.
  */
 export function startCommand(argv: string[], invoker: Invoker | null): StartedCommand {
-  const door = ['sh', '-c', 'read _ <&3; exec 3<&-; exec "$@"', 'rsttrace'];
+  // if rsttrace dies before opening the door, the command must not run untraced
+  const door = ['sh', '-c', 'read _ <&3 || exit 125; exec 3<&-; exec "$@"', 'rsttrace'];
   let cmd = [...door, ...argv];
   const env = { ...process.env };
   if (invoker) {
@@ -115,13 +118,14 @@ export function startCommand(argv: string[], invoker: Invoker | null): StartedCo
   }
   const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env });
   const exited = new Promise<number>((resolve) => {
-    child.on('exit', (code, signal) => resolve(code ?? 128 + (SIGNALS[signal ?? ''] ?? 0)));
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
     child.on('error', () => resolve(127));
   });
   const door3 = child.stdio[3] as NodeJS.WritableStream;
   return {
     pid: child.pid ?? -1,
     go: () => door3.end('go\n'),
+    release: () => door3.end(),
     exited,
     child,
   };

@@ -136,9 +136,6 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     if (opts.summary) outputs.push((summary = summaryOutput(stdout, opts.top, opts.intervalSec !== undefined)));
     else outputs.push(opts.output === 'jsonl' ? jsonlOutput(stdout) : textOutput(stdout, { brief: opts.brief, verbose: opts.verbose }));
   }
-  const file = opts.write ? fileSink(opts.write, opts.force) : undefined;
-  if (file) outputs.push(jsonlOutput(file));
-
   for (const pid of opts.pids ?? []) {
     if (!alive(pid)) throw new UserError(`no process with pid ${pid}; check it with ps -p ${pid}`, 'ESRCH');
   }
@@ -168,6 +165,15 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
       return { lost: lost(s), filtered: s.filtered };
     }));
   if (metrics) outputs.push(metrics.output);
+  // created last, once nothing before it can fail: no empty file after a bad option
+  let file: ReturnType<typeof fileSink> | undefined;
+  try {
+    file = opts.write ? fileSink(opts.write, opts.force) : undefined;
+  } catch (err) {
+    await metrics?.close();
+    throw err;
+  }
+  if (file) outputs.push(jsonlOutput(file));
 
   let tracer: NativeTracer;
   try {
@@ -203,12 +209,24 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   const nowWall = () => clock.wallNs(Number(process.hrtime.bigint()));
 
   let resets = 0;
+  let lastShownId = 0;
   let sent = 0;
   let syscallErrors = 0;
   let lostReported = 0;
   let stopping = false;
   let resolveDone: (code: number) => void;
-  const done = new Promise<number>((r) => (resolveDone = r));
+  let rejectDone: (err: Error) => void;
+  const done = new Promise<number>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  // a write that fails (ENOSPC, EIO...) ends the run: detached, one line, non-zero
+  let failure: Error | undefined;
+  let started = false;
+  const fail = (err: unknown) => {
+    failure ??= err instanceof Error ? err : new Error(String(err));
+    stop(`error: ${failure.message}`);
+  };
 
   const reportLoss = (stats: TracerStats) => {
     const total = lost(stats);
@@ -224,26 +242,33 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   const tupleFiltered = Boolean(f.ports || f.laddr || f.raddr || f.family);
   const emit = (all: TraceEvent[]) => {
     const evs = tupleFiltered ? all.filter((e) => e.type !== 'syscall_error' || e.reset_id !== null || e.rport !== 0) : all;
-    let n = 0;
+    // -n counts resets; a failed syscall goes with its reset, if that was shown
+    const shown: TraceEvent[] = [];
     for (const e of evs) {
       if (e.type === 'reset') {
-        if (opts.count !== undefined && resets >= opts.count) break;
+        if (opts.count !== undefined && resets >= opts.count) continue;
         resets++;
+        lastShownId = e.id;
         if (e.direction === 'send') sent++;
       } else {
+        if (opts.count !== undefined && resets >= opts.count && (e.reset_id === null || e.reset_id > lastShownId)) continue;
         syscallErrors++;
       }
-      n++;
+      shown.push(e);
     }
-    const shown = n === evs.length ? evs : evs.slice(0, n);
     for (const o of outputs) o.events(shown);
   };
 
   const onBatch = (batch: Buffer) => {
-    const n = decoder.count(batch);
-    const records: RawRecord[] = [];
-    for (let i = 0; i < n; i++) records.push(decoder.decode(batch, i));
-    emit(correlator.process(records));
+    try {
+      const n = decoder.count(batch);
+      const records: RawRecord[] = [];
+      for (let i = 0; i < n; i++) records.push(decoder.decode(batch, i));
+      emit(correlator.process(records));
+    } catch (err) {
+      fail(err);
+      return;
+    }
     if (opts.count !== undefined && resets >= opts.count) stop('count');
   };
 
@@ -281,10 +306,16 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     clearInterval(summaryTimer);
     if (durationTimer) clearTimeout(durationTimer);
     for (const s of signals) process.off(s, onSignal);
+    // a command still held at the door must not run untraced: it exits 125
+    command?.release();
     // What the kernel already wrote is still ours to print.
-    if (!readerGone) {
-      tracer.drain();
-      emit(correlator.flush());
+    if (!readerGone && !failure && started) {
+      try {
+        tracer.drain();
+        emit(correlator.flush());
+      } catch (err) {
+        failure ??= err as Error;
+      }
     }
     const final = tracer.stats();
     stats = final; // what the metrics show from now on: the tracer is closed
@@ -300,11 +331,24 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
       syscall_errors: syscallErrors,
       lost: lost(final),
     };
-    for (const o of outputs) o.end(nowWall(), end);
-    if (!readerGone) {
+    for (const o of outputs) {
+      try {
+        o.end(nowWall(), end);
+      } catch (err) {
+        failure ??= err as Error;
+      }
+    }
+    // a capture of a run that never started tracing is removed, not left half-written
+    if (!started) file?.abandon();
+    if (!readerGone && !failure) {
       io.stderr(`rsttrace: ${resets} resets (${sent} sent, ${resets - sent} received) in ${secs.toFixed(1)} s, ${end.lost} lost`);
     }
-    void (metrics ? metrics.close() : Promise.resolve()).then(() => resolveDone(exitStatus));
+    void (metrics ? metrics.close() : Promise.resolve()).then(() => {
+      if (failure) {
+        const code = errnoCode(failure) ?? 'EIO';
+        rejectDone(new UserError(`cannot write output: ${failure.message.replace(/^[A-Z]+: /, '')}; ${resets} resets were traced, ${end.lost} lost`, code));
+      } else resolveDone(exitStatus);
+    });
   }
 
   const { readyFile, filters: given, forceFallback: _forced, ...rest } = opts;
@@ -312,8 +356,9 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   const metricsText = opts.metrics && `${opts.metrics.host.includes(':') ? `[${opts.metrics.host}]` : opts.metrics.host}:${opts.metrics.port}`;
   const shown = { ...rest, ...given, laddr: given.laddr?.map(cidr), raddr: given.raddr?.map(cidr), metrics: metricsText };
   const shownOptions = Object.fromEntries(Object.entries(shown).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
-  for (const o of outputs) {
-    o.start(nowWall(), {
+  try {
+    for (const o of outputs) {
+      o.start(nowWall(), {
       host: hostname(),
       kernel: release(),
       rsttrace_version: RSTTRACE_VERSION,
@@ -321,9 +366,15 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
       mono_ns: Number(process.hrtime.bigint()),
       features: Object.fromEntries(FEATURES.map((f) => [f.replace('-', '_'), features[f]])),
       options: shownOptions,
-    });
+      });
+    }
+  } catch (err) {
+    fail(err);
   }
+  // a reader gone or a write failed already: stop() has detached; nothing to start
+  if (stopping) return done;
   tracer.start(onBatch);
+  started = true;
   io.stderr(`rsttrace: tracing TCP resets (schema ${SCHEMA_VERSION}); Ctrl-C to end`);
   if (metrics) io.stderr(`rsttrace: Prometheus metrics at http://${metrics.address}/metrics`);
   command?.go();

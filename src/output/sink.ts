@@ -2,7 +2,7 @@
  * Where lines go: stdout or a file. Writes are synchronous and batched (one
  * write per delivery), so nothing is lost when rsttrace stops.
  */
-import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, ftruncateSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { UserError } from '../errors.js';
 
 export interface Sink {
@@ -59,6 +59,8 @@ export function fileSink(path: string, force: boolean): Sink {
   const flags =
     constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (force ? constants.O_TRUNC : constants.O_EXCL);
   let fd: number;
+  // what abandon() may remove: only a regular file this run created
+  const existed = existsSync(path);
   try {
     fd = openSync(path, flags, 0o600);
   } catch (err) {
@@ -68,9 +70,22 @@ export function fileSink(path: string, force: boolean): Sink {
     throw new UserError(`cannot create ${path}: ${e.message.replace(/^[A-Z]+: /, '')}`, e.code ?? 'EIO');
   }
   let open = true;
+  let committed = 0;
   return {
     write(chunk) {
-      if (chunk.length > 0) writeAll(fd, chunk);
+      if (chunk.length === 0) return;
+      try {
+        writeAll(fd, chunk);
+        committed += Buffer.byteLength(chunk);
+      } catch (err) {
+        // a chunk is whole lines: never leave part of one behind
+        try {
+          ftruncateSync(fd, committed);
+        } catch {
+          // the truncate failing too leaves the file as the kernel left it
+        }
+        throw err;
+      }
     },
     close() {
       if (open) closeSync(fd);
@@ -78,7 +93,7 @@ export function fileSink(path: string, force: boolean): Sink {
     },
     abandon() {
       this.close();
-      unlinkSync(path);
+      if (!existed && lstatSync(path, { throwIfNoEntry: false })?.isFile()) unlinkSync(path);
     },
   };
 }

@@ -2,7 +2,10 @@
  * Signals, a closed stdout, SIGKILL, and a ring buffer that overflows:
  * nothing half-written, nothing lost silently, nothing left in the kernel.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bpfObjectExists, bpfObjectsOf, CLI, e2eSkipReason, inNetns, Netns, reportSkip, startTrace, waitFor } from './harness.js';
 
@@ -87,5 +90,30 @@ describe.skipIf(skip)('reliability', () => {
     // every reset (sent and received) and every failed connect is either written or counted lost
     expect(resets.length + records.filter((r) => r.type === 'syscall_error').length + end.lost).toBe(sent * 3 + 3);
     expect(resets.some((r) => r.direction === 'recv' && r.lport === after.lport)).toBe(true);
+  });
+
+  it('a write that fails (ENOSPC on /dev/full): one line, exit status 1, no hang, the device left alone', () => {
+    const r = spawnSync(process.execPath, [CLI, '-q', '-w', '/dev/full', '--force', '--netns', ns.name, '-d', '2'], { encoding: 'utf8', timeout: 15_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^rsttrace: cannot write output: no space left on device/);
+    expect(statSync('/dev/full').isCharacterDevice()).toBe(true);
+  });
+
+  it('a bad option value leaves no empty -w file behind', () => {
+    const file = path.join(tmpdir(), `rsttrace-nofile-${process.pid}.jsonl`);
+    const r = spawnSync(process.execPath, [CLI, '-w', file, '-p', '4194303'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('-n N keeps the failed syscalls of the resets it shows', async () => {
+    const trace = await startTrace(['--netns', ns.name, '-n', '2']);
+    ns.scenario('burst', '127.0.0.1', '9', '5');
+    const { records } = await trace.exited();
+    const resets = records.filter((r) => r.type === 'reset');
+    expect(resets).toHaveLength(2);
+    const errors = records.filter((r) => r.type === 'syscall_error');
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    for (const e of errors) expect(resets.map((r) => r.id)).toContain(e.reset_id);
   });
 });

@@ -74,6 +74,17 @@ describe('correlation', () => {
     expect(c.flush()).toMatchObject([{ type: 'syscall_error', reset_id: null }]);
   });
 
+  it('links the two ends of a local connection both ways when they come in one batch, the RECV first', () => {
+    const c = correlator();
+    const [recv, send] = c.process([
+      raw({ kind: 'recv', lport: 80, rport: 5000, monoNs: 1_000_000 }),
+      raw({ kind: 'send', reason: 11, lport: 5000, rport: 80, monoNs: 1_050_000 }),
+    ]) as { id: number; peer_event_id: number | null; cause: { summary: string } }[];
+    expect(recv!.peer_event_id).toBe(send!.id);
+    expect(send!.peer_event_id).toBe(recv!.id);
+    expect(recv!.cause.summary).toContain(`see event #${send!.id}`);
+  });
+
   it('links the two ends of a local connection', () => {
     const c = correlator();
     const [recv] = c.process([raw({ kind: 'recv', lport: 80, rport: 5000, monoNs: 1_000_000 })]);
