@@ -21,7 +21,7 @@ namespace {
 // JavaScript in large batches rather than one wake-up per record.
 constexpr uint64_t kResumeDelayMs = 1;
 // One Buffer holds at most this much; the rest waits for the next turn of the loop.
-constexpr size_t kMaxBatchBytes = 4u << 20;
+constexpr size_t kMaxBatchBytes = 1u << 20;
 // OnSample's "batch full" return value, told apart from libbpf's own errors.
 constexpr int kBatchFull = -ENOBUFS;
 
