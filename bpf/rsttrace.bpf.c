@@ -288,6 +288,19 @@ static __always_inline struct file *file_of_fd(int fd)
 	return file;
 }
 
+/* A record's connection as a key: what it says of the 4-tuple, normalized. */
+static __always_inline void tuple_of_event(struct rst_tuple *t, const struct rst_event *e)
+{
+	__builtin_memset(t, 0, sizeof(*t));
+	t->netns_ino = e->netns_ino;
+	t->family = e->family;
+	t->lport = e->lport;
+	t->rport = e->rport;
+	__builtin_memcpy(t->laddr, e->laddr, 16);
+	__builtin_memcpy(t->raddr, e->raddr, 16);
+	tuple_normalize(t);
+}
+
 /* The TCP socket behind a file, or NULL. */
 static __always_inline struct sock *tcp_sock_of_file(struct file *file)
 {
@@ -642,10 +655,7 @@ static __always_inline bool wanted(const struct rst_event *e)
 		return false;
 	if ((f_family || f_nladdr || f_nraddr) && !tuple_gone) {
 		/* v4-mapped counts as IPv4, as on the wire */
-		t.family = e->family;
-		__builtin_memcpy(t.laddr, e->laddr, 16);
-		__builtin_memcpy(t.raddr, e->raddr, 16);
-		tuple_normalize(&t);
+		tuple_of_event(&t, e);
 		if (f_family && t.family != f_family)
 			return false;
 		if (f_nladdr && !any_cidr(f_laddr, f_nladdr, t.family, t.laddr))
@@ -761,14 +771,7 @@ static __always_inline void fill_owner(struct rst_event *e, const struct sock *s
 		}
 	}
 	if (!info) {
-		__builtin_memset(&t, 0, sizeof(t));
-		t.netns_ino = e->netns_ino;
-		t.family = e->family;
-		t.lport = e->lport;
-		t.rport = e->rport;
-		__builtin_memcpy(t.laddr, e->laddr, 16);
-		__builtin_memcpy(t.raddr, e->raddr, 16);
-		tuple_normalize(&t);
+		tuple_of_event(&t, e);
 		info = bpf_map_lookup_elem(&closed, &t);
 		if (info)
 			e->owner_source = RST_OWNER_TUPLE;
