@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pipebench: a syscall-heavy workload with no TCP in it, to measure what
- * rsttrace costs the rest of the machine. A writer process write()s
- * ITERATIONS chunks of SIZE bytes into a pipe; a reader process read()s them
- * back, SIZE bytes per call. Every syscall passes through the
- * raw_syscalls:sys_exit program rsttrace attaches, and none is about TCP.
+ * rsttrace costs the rest of the machine. One process, pinned to one CPU,
+ * write()s SIZE bytes into a pipe and read()s them back, ITERATIONS times:
+ * nothing blocks and nothing waits for the scheduler, so the time is the
+ * syscalls' own (two processes ping-ponging measured the scheduler instead:
+ * runs differed 2-3x depending on where the two landed). Any program on
+ * raw_syscalls:sys_exit runs on every one of these calls; rsttrace's socket
+ * tracepoints never fire.
  *
- *   pipebench [-n ITERATIONS] [-s SIZE]
+ *   pipebench [-n ITERATIONS] [-s SIZE] [-c CPU]
  *
  * Prints one JSON line: {"ops":N,"seconds":S,"ops_per_s":R} where ops counts
  * the writes and the reads.
@@ -14,7 +17,7 @@
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/wait.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,62 +29,40 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Exactly `size` bytes, however the pipe hands them over. */
-static int read_full(int fd, char *buf, size_t size, unsigned long long *calls)
-{
-	size_t got = 0;
-
-	while (got < size) {
-		ssize_t n = read(fd, buf + got, size - got);
-
-		++*calls;
-		if (n <= 0)
-			return -1;
-		got += n;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
-	unsigned long long iterations = 1000000, reads = 0;
+	unsigned long long iterations = 1000000;
 	size_t size = 64;
+	long cpu = sysconf(_SC_NPROCESSORS_ONLN) - 1;
 	char buf[4096] = { 0 };
-	int fds[2], opt, status;
+	int fds[2], opt;
 
-	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:c:")) != -1) {
 		switch (opt) {
 		case 'n': iterations = strtoull(optarg, NULL, 10); break;
 		case 's': size = strtoul(optarg, NULL, 10); break;
+		case 'c': cpu = strtol(optarg, NULL, 10); break;
 		default:
-			fprintf(stderr, "usage: pipebench [-n ITERATIONS] [-s SIZE]\n");
+			fprintf(stderr, "usage: pipebench [-n ITERATIONS] [-s SIZE] [-c CPU]\n");
 			return 2;
 		}
 	}
 	if (size == 0 || size > sizeof(buf) || pipe(fds) != 0)
 		return 2;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu < 0 ? 0 : cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) != 0)
+		perror("pipebench: sched_setaffinity (running unpinned)");
 
 	double start = now_s();
-	pid_t writer = fork();
-	if (writer < 0)
-		return 1;
-	if (writer == 0) {
-		close(fds[0]);
-		for (unsigned long long i = 0; i < iterations; i++)
-			if (write(fds[1], buf, size) != (ssize_t)size)
-				_exit(1);
-		_exit(0);
-	}
-	close(fds[1]);
 	for (unsigned long long i = 0; i < iterations; i++)
-		if (read_full(fds[0], buf, size, &reads) != 0) {
-			fprintf(stderr, "pipebench: short read\n");
+		if (write(fds[1], buf, size) != (ssize_t)size || read(fds[0], buf, size) != (ssize_t)size) {
+			perror("pipebench");
 			return 1;
 		}
 	double secs = now_s() - start;
-	if (waitpid(writer, &status, 0) != writer || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return 1;
-	unsigned long long ops = iterations + reads;
+	unsigned long long ops = 2 * iterations;
 	printf("{\"ops\":%llu,\"seconds\":%.6f,\"ops_per_s\":%.0f}\n", ops, secs, ops / secs);
 	return 0;
 }

@@ -78,9 +78,10 @@ std::string ApplyFilters(rsttrace_bpf *skel, Napi::Object f) {
 }
 
 namespace {
-bool Feature(Napi::Object f, const char *key) {
+// A kernel feature is used unless declined; an opt-in only when asked for.
+bool Feature(Napi::Object f, const char *key, bool absent = true) {
   Napi::Value v = f.Get(key);
-  return !v.IsBoolean() || v.As<Napi::Boolean>().Value();
+  return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : absent;
 }
 }  // namespace
 
@@ -93,9 +94,9 @@ std::string ApplyFeatures(rsttrace_bpf *skel, Napi::Object f) {
   bpf_program__set_autoload(skel->progs.rst_own_send, sock_length);
   bpf_program__set_autoload(skel->progs.rst_own_recv, sock_length);
   skel->rodata->feat_sock_length = sock_length;
-  // on every syscall of the host: unless declined, and always when it is the
-  // only source of failed reads and writes
-  bpf_program__set_autoload(skel->progs.rst_sys_exit, Feature(f, "syscallHook") || !sock_length);
+  // on every syscall of the host (+40 % on a pipe ping-pong): only when asked
+  // for, and always when it is the only source of failed reads and writes
+  bpf_program__set_autoload(skel->progs.rst_sys_exit, Feature(f, "syscallHook", false) || !sock_length);
   skel->rodata->feat_task_regs = Feature(f, "taskRegs");
   skel->rodata->feat_socket_cookie = Feature(f, "socketCookie");
   return "";

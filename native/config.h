@@ -12,6 +12,6 @@ std::string ApplyFilters(rsttrace_bpf *skel, Napi::Object filters);
 
 // config.features: { reason, sockLength, taskRegs, socketCookie }, each true
 // unless the kernel lacks it or the caller forces the fallback; and
-// syscallHook, the raw sys_exit program, true unless declined. Empty string
+// syscallHook, the raw sys_exit program, false unless asked for. Empty string
 // on success, else what is wrong.
 std::string ApplyFeatures(rsttrace_bpf *skel, Napi::Object features);

@@ -20,7 +20,7 @@ import {
 } from './event.js';
 import { explain } from './explain.js';
 import type { KernelNames } from './kernel.js';
-import type { ProcessTable, SocketOwner } from './procinfo.js';
+import type { ProcessTable, SocketOwners } from './procinfo.js';
 import type { Symbolizer } from './symbols.js';
 
 /** An owner known only by the 4-tuple is believed this long after it was seen. */
@@ -47,7 +47,7 @@ export interface CorrelatorDeps {
   clock: Clock;
   processes: ProcessTable;
   /** socket inode -> holder, scanned from /proc at start */
-  procOwners: Map<number, SocketOwner>;
+  procOwners: SocketOwners;
 }
 
 interface Remembered {
@@ -71,6 +71,17 @@ export class Correlator {
 
   /** Syscall errors that found no reset yet: they get one more batch. */
   private waiting: RawRecord[] = [];
+  /**
+   * Resets on a socket whose owner nobody saw yet (accepted, not yet read or
+   * written: nothing traces accept() without the syscall hook). The owner's
+   * read or write on it fails right after; they wait one batch for it.
+   */
+  private ownerless: ResetEvent[] = [];
+
+  /** Something is held for the next batch: call process([]) soon if none comes. */
+  get holding(): boolean {
+    return this.waiting.length > 0 || this.ownerless.length > 0;
+  }
 
   /**
    * Resets before the syscall errors they may cause, whatever their order in
@@ -78,26 +89,62 @@ export class Correlator {
    * the owner's failed syscall can come first, even a batch earlier.
    */
   process(records: RawRecord[]): TraceEvent[] {
-    const out: TraceEvent[] = [];
-    for (const r of records) if (r.kind !== 'errno') out.push(this.reset(r));
+    const fresh: ResetEvent[] = [];
+    for (const r of records) if (r.kind !== 'errno') fresh.push(this.reset(r));
     // the kernel fires the send tracepoint after transmitting, so over
     // loopback the peer's RECV comes first: link it back once the batch is in
-    for (const e of out) if (e.type === 'reset' && e.peer_event_id === null) this.linkPeer(e);
+    for (const e of fresh) if (e.peer_event_id === null) this.linkPeer(e);
     const errors = [...this.waiting, ...records.filter((r) => r.kind === 'errno')];
     const held = new Set(this.waiting);
     this.waiting = [];
+    const failed: SyscallErrorEvent[] = [];
+    const ownerless = new Map<number, ResetEvent>();
+    for (const e of [...this.ownerless, ...fresh]) if (e.owner === null && e.sock_cookie !== null) ownerless.set(e.id, e);
     for (const r of errors) {
-      if (!held.has(r) && r.sockCookie && !this.resetsByCookie.has(r.sockCookie)) this.waiting.push(r);
-      else out.push(this.syscallError(r));
+      if (!held.has(r) && r.sockCookie && !this.resetsByCookie.has(r.sockCookie)) {
+        this.waiting.push(r);
+        continue;
+      }
+      const err = this.syscallError(r);
+      failed.push(err);
+      const reset = err.reset_id === null ? undefined : ownerless.get(err.reset_id);
+      if (reset) {
+        // the process whose syscall on the socket failed holds it; its
+        // times are the error's, not the reset's
+        const owner = this.owner(r);
+        reset.owner = owner ? { ...owner, last_syscall_ms_before: null, closed_ms_before: null } : this.failedOwner(err);
+        reset.cause = explain(reset);
+        ownerless.delete(reset.id);
+      }
     }
+    const out: TraceEvent[] = this.ownerless;
+    this.ownerless = [];
+    for (const e of fresh) (ownerless.has(e.id) ? this.ownerless : out).push(e);
+    for (const e of failed) out.push(e);
     return out;
   }
 
   /** What is still waiting, unlinked: at the end of a run. */
   flush(): TraceEvent[] {
-    const out = this.waiting.map((r) => this.syscallError(r));
+    const out: TraceEvent[] = [...this.ownerless, ...this.waiting.map((r) => this.syscallError(r))];
+    this.ownerless = [];
     this.waiting = [];
     return out;
+  }
+
+  /** A holder named by its failed syscall alone (the kernel map had no owner for it). */
+  private failedOwner(err: SyscallErrorEvent): Owner {
+    return {
+      pid: err.pid,
+      tid: err.tid,
+      comm: err.comm,
+      uid: null,
+      ...this.deps.processes.info(err.pid, null),
+      source: 'socket',
+      last_syscall: err.syscall,
+      last_syscall_ms_before: null,
+      closed_ms_before: null,
+    };
   }
 
   private stack(kstack: Uint8Array): StackInfo {

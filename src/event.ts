@@ -25,8 +25,8 @@ export interface Owner {
   /**
    * How rsttrace knows: 'socket', it made a syscall on this socket;
    * 'tuple', it had the connection with this 4-tuple, whose socket is gone
-   * (TIME_WAIT, or a segment after close); 'procfs', it held the socket when
-   * rsttrace started.
+   * (TIME_WAIT, or a segment after close); 'procfs', /proc showed it holding
+   * the socket (at start, or looked up when nothing else named an owner).
    */
   source: 'socket' | 'tuple' | 'procfs';
   /** the last syscall it made on the socket, and how long before the reset */

@@ -113,10 +113,45 @@ export interface SocketOwner {
   uid: number;
 }
 
+/** Who holds a socket, by its inode (a Map will do in tests). */
+export interface SocketOwners {
+  get(ino: number): SocketOwner | undefined;
+}
+
 /**
- * Socket inode -> a process holding it, from /proc/PID/fd: the owners of
- * sockets that existed before rsttrace attached.
+ * Socket inode -> a process holding it, from /proc/PID/fd, rescanned when
+ * asked for an inode it does not know: the owners the kernel maps cannot
+ * give, sockets opened before rsttrace attached and sockets accepted by a
+ * process that has neither read nor written them yet (without the syscall
+ * hook nothing sees accept()). A scan reads every process's fd table, so a
+ * miss rescans at most once per `minRescanMs`; a socket closed by then is
+ * simply not found.
  */
+export class SocketOwnerIndex implements SocketOwners {
+  private owners: Map<number, SocketOwner>;
+  /** when a miss last rescanned (the scan at start does not count) */
+  private rescannedAt = -Infinity;
+  scans = 1;
+
+  constructor(
+    private readonly procRoot = '/proc',
+    private readonly minRescanMs = 1000,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.owners = scanSocketOwners(procRoot);
+  }
+
+  get(ino: number): SocketOwner | undefined {
+    const known = this.owners.get(ino);
+    if (known || this.now() - this.rescannedAt < this.minRescanMs) return known;
+    this.owners = scanSocketOwners(this.procRoot);
+    this.rescannedAt = this.now();
+    this.scans++;
+    return this.owners.get(ino);
+  }
+}
+
+/** Socket inode -> a process holding it, from /proc/PID/fd, once. */
 export function scanSocketOwners(procRoot = '/proc'): Map<number, SocketOwner> {
   const owners = new Map<number, SocketOwner>();
   let pids: string[];

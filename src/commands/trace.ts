@@ -35,7 +35,7 @@ import {
 } from '../options.js';
 import { alive, socketInodesOf, startCommand, sudoInvoker, targetTree } from '../targets.js';
 import { checkBtf, checkPrivileges, checkTracepoints } from '../preflight.js';
-import { ProcessTable, scanSocketOwners } from '../procinfo.js';
+import { ProcessTable, SocketOwnerIndex } from '../procinfo.js';
 import { kernelSymbols, warmKernelSymbols } from '../symbols.js';
 
 export interface TraceOptions {
@@ -65,7 +65,7 @@ export interface TraceOptions {
   summary: boolean;
   intervalSec?: number;
   top: number;
-  /** the raw sys_exit hook (default): owners at accept, failed connect() and getsockopt(SO_ERROR); --no-syscall-hook spares the host its cost */
+  /** the raw sys_exit hook (--syscall-hook): owners at accept, failed connect() and getsockopt(SO_ERROR); off by default, every syscall on the host pays for it */
   syscallHook: boolean;
   /** --force-fallback: do without these even if the kernel has them */
   forceFallback: Feature[];
@@ -92,6 +92,8 @@ const COMMAND_GRACE_MS = 5000;
 
 
 const LOSS_CHECK_MS = 1000;
+/** How long a reset waiting for its owner's failed syscall (or an error for its reset) waits when no batch follows. */
+const HOLD_MS = 20;
 
 function lost(s: TracerStats): number {
   return s.ringbufDrops + s.recursionMisses;
@@ -203,8 +205,9 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     symbols: kernelSymbols(),
     clock,
     processes: new ProcessTable(),
-    // sockets opened before the programs were attached have no owner in the kernel maps
-    procOwners: scanSocketOwners(),
+    // sockets opened before the programs were attached, or accepted and not
+    // yet used, have no owner in the kernel maps
+    procOwners: new SocketOwnerIndex(),
   });
   const nowWall = () => clock.wallNs(Number(process.hrtime.bigint()));
 
@@ -259,17 +262,29 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     for (const o of outputs) o.events(shown);
   };
 
-  const onBatch = (batch: Buffer) => {
+  // what the correlator holds for the next batch is let go if none comes
+  let holdTimer: NodeJS.Timeout | undefined;
+  const correlate = (records: RawRecord[]) => {
+    clearTimeout(holdTimer);
     try {
-      const n = decoder.count(batch);
-      const records: RawRecord[] = [];
-      for (let i = 0; i < n; i++) records.push(decoder.decode(batch, i));
       emit(correlator.process(records));
     } catch (err) {
       fail(err);
       return;
     }
     if (opts.count !== undefined && resets >= opts.count) stop('count');
+    else if (correlator.holding) holdTimer = setTimeout(() => !stopping && correlate([]), HOLD_MS);
+  };
+  const onBatch = (batch: Buffer) => {
+    const records: RawRecord[] = [];
+    try {
+      const n = decoder.count(batch);
+      for (let i = 0; i < n; i++) records.push(decoder.decode(batch, i));
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    correlate(records);
   };
 
   const lossTimer = setInterval(() => reportLoss(tracer.stats()), LOSS_CHECK_MS);
@@ -304,6 +319,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     clearInterval(lossTimer);
     clearInterval(targetsTimer);
     clearInterval(summaryTimer);
+    clearTimeout(holdTimer);
     if (durationTimer) clearTimeout(durationTimer);
     for (const s of signals) process.off(s, onSignal);
     // a command still held at the door must not run untraced: it exits 125
@@ -417,8 +433,8 @@ export const traceCommand = defineCommand({
       .option('top', { type: 'number', default: 10, describe: 'with --summary: rows per table', group: 'Output:' })
       .option('syscall-hook', {
         type: 'boolean',
-        default: true,
-        describe: 'hook every syscall exit: owners of accepted sockets, failed connect() and getsockopt(SO_ERROR); --no-syscall-hook spares busy hosts that cost',
+        default: false,
+        describe: 'also hook every syscall exit: failed connect() and getsockopt(SO_ERROR) as syscall_error records, owners of accepted sockets at accept(); every syscall on the host pays for it',
         group: 'Tuning:',
       })
       .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9464)', group: 'Output:' })

@@ -25,7 +25,11 @@ describe.skipIf(skip)('causes of real resets', () => {
   afterAll(() => ns?.close());
 
   async function traced(...scenario: string[]): Promise<Traced> {
-    const trace = await startTrace(['--netns', ns.name]);
+    return tracedWith([], ...scenario);
+  }
+
+  async function tracedWith(flags: string[], ...scenario: string[]): Promise<Traced> {
+    const trace = await startTrace(['--netns', ns.name, ...flags]);
     const out = ns.scenario(...scenario);
     const { records } = await trace.stop();
     const mine = records.filter((r) => r.netns === ns.inode);
@@ -39,8 +43,8 @@ describe.skipIf(skip)('causes of real resets', () => {
   }
 
   for (const addr of ['127.0.0.1', '::1']) {
-    it(`closed port (${addr}): the connecting process is told, ECONNREFUSED linked`, async () => {
-      const { out, resets, errors } = await traced('refused', addr, '9');
+    it(`closed port (${addr}): the connecting process is told; with --syscall-hook its failed connect() is linked`, async () => {
+      const { out, resets, errors } = await tracedWith(['--syscall-hook'], 'refused', addr, '9');
       const send = one(resets, { direction: 'send' });
       expect(send).toMatchObject({
         reason: 'NO_SOCKET',
@@ -61,8 +65,8 @@ describe.skipIf(skip)('causes of real resets', () => {
     });
   }
 
-  it('an error read with getsockopt(SO_ERROR) after a non-blocking connect (Node’s net.connect) is linked too', async () => {
-    const trace = await startTrace(['--netns', ns.name]);
+  it('with --syscall-hook, an error read with getsockopt(SO_ERROR) after a non-blocking connect (Node’s net.connect) is linked too', async () => {
+    const trace = await startTrace(['--netns', ns.name, '--syscall-hook']);
     const client = ns.exec(process.execPath, [
       '-e',
       "require('net').connect(9, '127.0.0.1').on('error', (e) => console.log(JSON.stringify({ pid: process.pid, code: e.code })))",
@@ -280,19 +284,23 @@ describe.skipIf(skip)('a segment for a connection that no longer exists', () => 
   });
 });
 
-describe.skipIf(skip)('--no-syscall-hook: lighter on the host', () => {
+describe.skipIf(skip)('the default: no program on every syscall', () => {
   let ns: Netns;
   beforeAll(() => {
     ns = new Netns('nohook');
   });
   afterAll(() => ns?.close());
 
-  it('failed reads and writes still linked (socket tracepoints); failed connect() no longer seen; no sys_exit program', async () => {
-    const trace = await startTrace(['--netns', ns.name, '--no-syscall-hook']);
-    const held = bpfObjectsOf(trace.pid).progs;
-    const names = (JSON.parse(spawnSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }).stdout) as { id: number; name?: string }[])
+  function programsOf(pid: number): (string | undefined)[] {
+    const held = bpfObjectsOf(pid).progs;
+    return (JSON.parse(spawnSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' }).stdout) as { id: number; name?: string }[])
       .filter((p) => held.includes(p.id))
       .map((p) => p.name);
+  }
+
+  it('failed reads and writes linked (socket tracepoints); a failed connect() explained by its reset alone; no sys_exit program', async () => {
+    const trace = await startTrace(['--netns', ns.name]);
+    const names = programsOf(trace.pid);
     expect(names).toContain('rst_send');
     expect(names).not.toContain('rst_sys_exit');
     const refused = ns.scenario('refused', '127.0.0.1', '9');
@@ -303,8 +311,30 @@ describe.skipIf(skip)('--no-syscall-hook: lighter on the host', () => {
     // the server's send() after the RST: from sock:sock_send_length
     expect(errors.find((r) => r.pid === kb.server_pid)).toMatchObject({ syscall: 'sendto', errno: 'EPIPE' });
     expect(errors.find((r) => r.pid === refused.pid)).toBeUndefined();
-    // the refused connect is still explained by its reset
-    expect(inNetns(mine, ns).find((r) => r.direction === 'recv' && r.lport === refused.lport)).toMatchObject({ cause: { code: 'connection-refused' } });
+    // the refused connect is explained by its reset: who, which syscall
+    expect(inNetns(mine, ns).find((r) => r.direction === 'recv' && r.lport === refused.lport)).toMatchObject({
+      owner: { pid: refused.pid, source: 'socket' },
+      context: { kind: 'syscall', syscall: 'connect' },
+      cause: { code: 'connection-refused' },
+    });
     expect(records[0]).toMatchObject({ type: 'session_start', options: { syscall_hook: false } });
+  });
+
+  it('an accepted socket never read or written: its owner is the process whose recv() then fails', async () => {
+    // connect-unspec: the server accepts and blocks in recv(); nothing saw the accept
+    const trace = await startTrace(['--netns', ns.name]);
+    const out = ns.scenario('connect-unspec', '127.0.0.1');
+    const { records } = await trace.stop();
+    const mine = records.filter((r) => r.netns === ns.inode);
+    const recv = inNetns(mine, ns).find((r) => r.direction === 'recv' && r.lport === out.server_port);
+    expect(recv).toMatchObject({ owner: { pid: out.server_pid, comm: 'rstscen', source: 'socket', last_syscall: 'recvfrom' } });
+    expect(mine.find((r) => r.type === 'syscall_error' && r.pid === out.server_pid)).toMatchObject({ reset_id: recv!.id, errno: 'ECONNRESET' });
+  });
+
+  it('--syscall-hook attaches the sys_exit program', async () => {
+    const trace = await startTrace(['--netns', ns.name, '--syscall-hook']);
+    expect(programsOf(trace.pid)).toContain('rst_sys_exit');
+    const { records } = await trace.stop();
+    expect(records[0]).toMatchObject({ type: 'session_start', options: { syscall_hook: true } });
   });
 });

@@ -57,7 +57,7 @@ describe.skipIf(skip)('rsttrace command line', () => {
   });
 
   it('text output: a header, one line per reset with both ends, state, reason, owner; the cause under it', async () => {
-    const trace = await startTrace(['--netns', ns.name], 'text');
+    const trace = await startTrace(['--netns', ns.name, '--syscall-hook'], 'text');
     const out = ns.scenario('refused', '::1', '9');
     const { code, stdout } = await trace.stop();
     expect(code).toBe(0);
@@ -76,7 +76,7 @@ describe.skipIf(skip)('rsttrace command line', () => {
   });
 
   it('--brief: one line per reset, no explanation; failed syscalls still shown', async () => {
-    const trace = await startTrace(['--netns', ns.name, '--brief'], 'text');
+    const trace = await startTrace(['--netns', ns.name, '--brief', '--syscall-hook'], 'text');
     const out = ns.scenario('refused', '127.0.0.1', '9');
     const { stdout } = await trace.stop();
     const ours = stdout.split('\n').filter((l) => l.includes(`:${out.lport} `));

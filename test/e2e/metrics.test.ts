@@ -44,7 +44,7 @@ describe.skipIf(skip)('--metrics', () => {
 
   it('counts resets by direction, reason, cause and comm, and failed syscalls, over HTTP', async () => {
     const port = await freePort();
-    const trace = await startTrace(['-q', '--netns', ns.name, '--metrics', `127.0.0.1:${port}`]);
+    const trace = await startTrace(['-q', '--netns', ns.name, '--syscall-hook', '--metrics', `127.0.0.1:${port}`]);
     ns.scenario('refused', '127.0.0.1', '9');
     ns.scenario('refused', '127.0.0.1', '9');
     ns.scenario('unread-close', '127.0.0.1');
@@ -72,7 +72,7 @@ describe.skipIf(skip)('--metrics', () => {
       path.join(dir, 'prometheus.yml'),
       `global: { scrape_interval: 1s }\nscrape_configs:\n  - job_name: rsttrace\n    static_configs: [{ targets: ['127.0.0.1:${port}'] }]\n`,
     );
-    const trace = await startTrace(['-q', '--netns', ns.name, '--metrics', `127.0.0.1:${port}`]);
+    const trace = await startTrace(['-q', '--netns', ns.name, '--syscall-hook', '--metrics', `127.0.0.1:${port}`]);
     let prom: ChildProcess | undefined;
     try {
       ns.scenario('unread-close', '127.0.0.1');

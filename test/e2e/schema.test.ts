@@ -45,7 +45,7 @@ describe.skipIf(skip)('the JSONL schema against a real run', () => {
 
   it('every line rsttrace writes validates: session_start, resets, failed syscalls, session_end', async () => {
     const file = path.join(dir, 'capture.jsonl');
-    const trace = await startTrace(['--netns', ns.name, '-w', file]);
+    const trace = await startTrace(['--netns', ns.name, '--syscall-hook', '-w', file]);
     ns.scenario('refused', '127.0.0.1', '9');
     ns.scenario('refused', '::1', '9');
     ns.scenario('unread-close', '127.0.0.1');

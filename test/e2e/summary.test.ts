@@ -14,7 +14,7 @@ describe.skipIf(skip)('--summary', () => {
   afterAll(() => ns?.close());
 
   it('at the end: counts by cause, owner, peer, port and errno', async () => {
-    const trace = await startTrace(['--netns', ns.name, '--summary', '--top', '3'], 'text');
+    const trace = await startTrace(['--netns', ns.name, '--syscall-hook', '--summary', '--top', '3'], 'text');
     const a = ns.scenario('refused', '127.0.0.1', '9');
     ns.scenario('refused', '127.0.0.1', '9');
     ns.scenario('unread-close', '127.0.0.1');

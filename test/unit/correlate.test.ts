@@ -49,10 +49,12 @@ function correlator(procOwners = new Map()) {
   });
 }
 
+const OWNER = { source: 'socket' as const, pid: 10, tid: 10, uid: 0, comm: 'app', cgroupId: 0n, seenNs: 900_000, closedNs: 0, syscallNr: 45 };
+
 describe('correlation', () => {
   it('links a failed syscall to the reset on its socket, with the reset’s 4-tuple', () => {
     const c = correlator();
-    const [reset] = c.process([raw({ sockCookie: 7 })]);
+    const [reset] = c.process([raw({ sockCookie: 7, owner: OWNER })]);
     const [err] = c.process([raw({ kind: 'errno', err: 104, sockCookie: 7, monoNs: 1_500_000, lport: 0, rport: 0 })]);
     expect(reset).toMatchObject({ type: 'reset', id: 1 });
     expect(err).toMatchObject({ type: 'syscall_error', id: 2, reset_id: 1, errno: 'ECONNRESET', syscall: 'recvfrom', lport: 5000, rport: 80, ms_after_reset: 0.5 });
@@ -91,6 +93,27 @@ describe('correlation', () => {
     const [send] = c.process([raw({ kind: 'send', reason: 11, lport: 5000, rport: 80, monoNs: 1_050_000 })]);
     expect(recv).toMatchObject({ peer_event_id: null });
     expect(send).toMatchObject({ peer_event_id: (recv as { id: number }).id });
+  });
+
+  it('a reset on a socket nobody was seen using waits one batch: the failed syscall on it names the owner', () => {
+    const c = correlator();
+    expect(c.process([raw({ sockCookie: 21, monoNs: 1_000_000 })])).toEqual([]);
+    expect(c.holding).toBe(true);
+    const failed = raw({ kind: 'errno', err: 104, sockCookie: 21, monoNs: 1_100_000, pid: 33, tid: 34, comm: 'server', owner: { ...OWNER, pid: 33, tid: 34, comm: 'server', seenNs: 1_100_000 } });
+    const [reset, err] = c.process([failed]);
+    expect(reset).toMatchObject({ type: 'reset', id: 1, owner: { pid: 33, tid: 34, comm: 'server', source: 'socket', last_syscall: 'recvfrom', last_syscall_ms_before: null } });
+    expect(err).toMatchObject({ type: 'syscall_error', reset_id: 1, pid: 33 });
+    expect(c.holding).toBe(false);
+  });
+
+  it('a reset whose owner never shows is written without one, at the next batch or at the end', () => {
+    const c = correlator();
+    expect(c.process([raw({ sockCookie: 22 })])).toEqual([]);
+    const [first, second] = c.process([raw({ sockCookie: 23, owner: OWNER, lport: 1 })]);
+    expect(first).toMatchObject({ id: 1, owner: null }); // held ones first: ids stay in order
+    expect(second).toMatchObject({ id: 2, owner: { pid: 10 } });
+    expect(c.process([raw({ sockCookie: 24, lport: 2 })])).toEqual([]);
+    expect(c.flush()).toMatchObject([{ id: 3, owner: null }]);
   });
 
   it('takes the owner of a socket older than rsttrace from /proc', () => {

@@ -1,7 +1,9 @@
 import { createServer } from 'node:net';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { containerIdOf, parseProcCgroup, ProcessTable, scanSocketOwners } from '../../src/procinfo.js';
+import { containerIdOf, parseProcCgroup, ProcessTable, scanSocketOwners, SocketOwnerIndex } from '../../src/procinfo.js';
 
 const ID = 'a'.repeat(12) + '0123456789abcdef'.repeat(3) + 'b'.repeat(4);
 
@@ -43,6 +45,34 @@ describe('process information', () => {
       for (const ino of inodes) expect(owners.get(ino)?.pid).toBe(process.pid);
     } finally {
       server.close();
+    }
+  });
+
+  it('looks in /proc again for a socket it does not know, at most once per interval', () => {
+    const proc = mkdtempSync(path.join(tmpdir(), 'rsttrace-proc-'));
+    const hold = (pid: number, fd: number, ino: number) => {
+      mkdirSync(path.join(proc, String(pid), 'fd'), { recursive: true });
+      writeFileSync(path.join(proc, String(pid), 'status'), `Name:\tproc${pid}\nUid:\t1000\t1000\t1000\t1000\n`);
+      symlinkSync(`socket:[${ino}]`, path.join(proc, String(pid), 'fd', String(fd)));
+    };
+    try {
+      hold(100, 3, 5000);
+      let now = 0;
+      const index = new SocketOwnerIndex(proc, 1000, () => now);
+      expect(index.get(5000)).toEqual({ pid: 100, comm: 'proc100', uid: 1000 });
+      hold(200, 4, 6000); // accepted after the scan at start
+      expect(index.get(6000)).toEqual({ pid: 200, comm: 'proc200', uid: 1000 });
+      expect(index.scans).toBe(2);
+      hold(300, 5, 7000);
+      now = 500;
+      expect(index.get(7000)).toBeUndefined(); // too soon after the last rescan
+      expect(index.scans).toBe(2);
+      now = 1500;
+      expect(index.get(7000)?.pid).toBe(300);
+      expect(index.get(5000)?.pid).toBe(100); // known: no scan
+      expect(index.scans).toBe(3);
+    } finally {
+      rmSync(proc, { recursive: true, force: true });
     }
   });
 });
