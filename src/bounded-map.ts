@@ -1,16 +1,42 @@
 /**
- * A Map that forgets its oldest entries past a size: rsttrace's user-space
+ * A map that forgets its oldest entries past a size: rsttrace's user-space
  * tables (resets by cookie and 4-tuple, symbolized stacks) stay bounded under
- * any storm. Setting a key again makes it the newest.
+ * any storm. Two generations rather than an exact LRU: new entries go to the
+ * young map; when it holds half the size it becomes the old one and the
+ * previous old one is dropped whole. No per-entry bookkeeping (an exact LRU on
+ * a Map cost an iterator per insertion, in the per-event path); the newest
+ * max/2 entries are always kept, never more than max in all.
  */
-export class BoundedMap<K, V> extends Map<K, V> {
+export class BoundedMap<K, V> {
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
+  private readonly half: number;
+
   constructor(readonly max: number) {
-    super();
+    this.half = Math.max(1, Math.floor(max / 2));
   }
 
-  override set(key: K, value: V): this {
-    if (this.has(key)) this.delete(key);
-    else if (this.size >= this.max) this.delete(this.keys().next().value as K);
-    return super.set(key, value);
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+
+  get(key: K): V | undefined {
+    const v = this.young.get(key);
+    return v !== undefined || this.young.has(key) ? v : this.old.get(key);
+  }
+
+  has(key: K): boolean {
+    return this.young.has(key) || this.old.has(key);
+  }
+
+  /** Setting a key again makes it new. */
+  set(key: K, value: V): this {
+    if (this.old.size > 0) this.old.delete(key);
+    this.young.set(key, value);
+    if (this.young.size >= this.half) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    return this;
   }
 }

@@ -35,6 +35,7 @@ const MAX_STACKS = 4096;
 
 /** One distinct kernel stack, symbolized and read once. */
 interface StackInfo {
+  bytes: Uint8Array;
   /** shared by every event with this stack: outputs may cache by identity */
   path: { signature: string; stack: string[] };
   facts: StackFacts;
@@ -58,14 +59,25 @@ interface Remembered {
 
 type Endpoints = { family: Family; laddr: string; lport: number; raddr: string; rport: number };
 
-const latin1 = new TextDecoder('latin1');
+/** FNV-1a over the bytes, 32 bits: a stack's cache key (collisions are compared away). */
+function stackHash(b: Uint8Array): number {
+  let h = 0x811c9dc5 ^ b.length;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 const NO_CAUSE = { code: 'unknown', summary: '', fix: null, inferred: false };
 
 export class Correlator {
   private nextId = 1;
   private resetsByCookie = new BoundedMap<number, Remembered>(MAX_REMEMBERED);
   private resetsByTuple = new BoundedMap<string, Remembered>(MAX_REMEMBERED);
-  private stacks = new BoundedMap<string, StackInfo>(MAX_STACKS);
+  private stacks = new BoundedMap<number, StackInfo>(MAX_STACKS);
 
   constructor(private readonly deps: CorrelatorDeps) {}
 
@@ -148,11 +160,13 @@ export class Correlator {
   }
 
   private stack(kstack: Uint8Array): StackInfo {
-    const key = latin1.decode(kstack);
+    // looked up by a hash of the bytes, then compared: no string per record
+    const key = stackHash(kstack);
     let info = this.stacks.get(key);
-    if (!info) {
+    if (!info || !sameBytes(info.bytes, kstack)) {
       const frames = meaningfulFrames(stackAddresses(kstack).map((a) => this.deps.symbols.name(a)));
-      info = { path: { signature: pathSignature(frames), stack: frames }, facts: stackFacts(frames) };
+      // a copy: the batch the record came in is not kept alive by the cache
+      info = { bytes: kstack.slice(), path: { signature: pathSignature(frames), stack: frames }, facts: stackFacts(frames) };
       this.stacks.set(key, info);
     }
     return info;
