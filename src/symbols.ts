@@ -13,25 +13,90 @@ export interface Symbolizer {
 
 const KERNEL_HIGH = 0xffffffffn;
 
-export function parseKallsyms(text: string): { addrs: Uint32Array; names: string[] } {
-  const lines = text.split('\n');
-  const entries: { addr: number; name: string }[] = [];
-  for (const line of lines) {
-    // "ffffffff81000000 T _stext" or "... t name\t[module]"
-    const sp1 = line.indexOf(' ');
-    if (sp1 < 0) continue;
-    const type = line.charCodeAt(sp1 + 1) | 0x20; // lower case
-    if (type !== 0x74 /* t */ || line.slice(0, sp1 - 8) !== 'ffffffff') continue;
-    const tab = line.indexOf('\t', sp1 + 3);
-    const addr = parseInt(line.slice(sp1 - 8, sp1), 16);
-    if (addr === 0) continue; // addresses hidden (kptr_restrict): nothing to map
-    entries.push({ addr, name: tab < 0 ? line.slice(sp1 + 3) : line.slice(sp1 + 3, tab) });
-  }
-  entries.sort((a, b) => a.addr - b.addr);
-  return { addrs: Uint32Array.from(entries, (e) => e.addr), names: entries.map((e) => e.name) };
+/** Text symbols by address: addresses sorted, names on demand. */
+export interface SymbolTable {
+  addrs: Uint32Array;
+  nameAt(index: number): string;
 }
 
-export function symbolizer(table: { addrs: Uint32Array; names: string[] }): Symbolizer {
+/** Value of one hex digit (ASCII code), or -1. */
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  c |= 0x20;
+  return c >= 0x61 && c <= 0x66 ? c - 0x61 + 10 : -1;
+}
+
+/** The address's upper 32 bits are all ones: kernel text (8 hex 'f's). */
+function highHalf(b: Buffer, at: number): boolean {
+  for (let i = at; i < at + 8; i++) if ((b[i]! | 0x20) !== 0x66) return false;
+  return true;
+}
+
+/**
+ * Parsed byte by byte into typed arrays: about 120 000 lines, of which the
+ * text symbols are kept. Splitting the text into line strings and objects
+ * (as this once did) left ~70 MB of heap behind for a table of a few MB.
+ */
+export function parseKallsyms(input: string | Buffer): SymbolTable {
+  const b = typeof input === 'string' ? Buffer.from(input, 'latin1') : input;
+  let count = 0;
+  for (let i = 0; i < b.length; i++) if (b[i] === 0x0a) count++;
+  count++;
+  let addrs = new Uint32Array(count);
+  let starts = new Uint32Array(count);
+  let ends = new Uint32Array(count);
+  let n = 0;
+  for (let at = 0; at < b.length; ) {
+    let eol = b.indexOf(0x0a, at);
+    if (eol < 0) eol = b.length;
+    // "ffffffff81000000 T _stext" or "... t name\t[module]"
+    const sp1 = at + 16;
+    const type = sp1 + 1 < eol ? b[sp1 + 1]! | 0x20 : 0;
+    if (b[sp1] === 0x20 && type === 0x74 /* t */ && b[sp1 + 2] === 0x20 && highHalf(b, at)) {
+      let addr = 0;
+      let ok = true;
+      for (let i = at + 8; i < sp1; i++) {
+        const d = hexDigit(b[i]!);
+        if (d < 0) ok = false;
+        addr = addr * 16 + d;
+      }
+      let nameEnd = sp1 + 3;
+      while (nameEnd < eol && b[nameEnd] !== 0x09) nameEnd++;
+      // addresses hidden (kptr_restrict): nothing to map
+      if (ok && addr !== 0) {
+        addrs[n] = addr;
+        starts[n] = sp1 + 3;
+        ends[n] = nameEnd;
+        n++;
+      }
+    }
+    at = eol + 1;
+  }
+  addrs = addrs.subarray(0, n);
+  starts = starts.subarray(0, n);
+  ends = ends.subarray(0, n);
+  // modules come after the kernel's own symbols: sort by address
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((x, y) => addrs[x]! - addrs[y]! || x - y);
+  // only the names are kept, in one buffer, in address order
+  let size = 0;
+  for (let i = 0; i < n; i++) size += ends[i]! - starts[i]!;
+  const pool = Buffer.allocUnsafe(size);
+  const sortedAddrs = new Uint32Array(n);
+  const offsets = new Uint32Array(n + 1);
+  let off = 0;
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    sortedAddrs[k] = addrs[i]!;
+    offsets[k] = off;
+    off += b.copy(pool, off, starts[i]!, ends[i]!);
+  }
+  offsets[n] = off;
+  return { addrs: sortedAddrs, nameAt: (i) => pool.toString('latin1', offsets[i]!, offsets[i + 1]!) };
+}
+
+export function symbolizer(table: SymbolTable): Symbolizer {
   const cache = new Map<bigint, string>();
   return {
     name(addr) {
@@ -47,7 +112,7 @@ export function symbolizer(table: { addrs: Uint32Array; names: string[] }): Symb
           if (table.addrs[mid]! <= low) lo = mid;
           else hi = mid - 1;
         }
-        if (table.addrs[lo]! <= low) result = table.names[lo]!;
+        if (table.addrs[lo]! <= low) result = table.nameAt(lo);
       }
       if (cache.size > 100_000) cache.clear();
       cache.set(addr, result);
@@ -60,9 +125,9 @@ let kernel: Symbolizer | undefined;
 
 function loadKernel(): Symbolizer {
   if (!kernel) {
-    let text = '';
+    let text = Buffer.alloc(0);
     try {
-      text = readFileSync('/proc/kallsyms', 'latin1');
+      text = readFileSync('/proc/kallsyms');
     } catch {
       // not readable: stacks stay as addresses
     }

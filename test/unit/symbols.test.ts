@@ -29,4 +29,10 @@ describe('kernel symbols', () => {
     const hidden = parseKallsyms('0000000000000000 T _stext\n0000000000000000 t tcp_v4_rcv');
     expect(hidden.addrs.length).toBe(0);
   });
+
+  it('skips lines that are not "ADDRESS TYPE NAME" without losing the rest', () => {
+    const table = parseKallsyms(['garbage', 'ffffffff8zz00000 T bad_hex', 'ffffffff81a00000 T', 'ffffffff81b00000 t good\t[mod]', ''].join('\n'));
+    expect(table.addrs.length).toBe(1);
+    expect(symbolizer(table).name(0xffffffff81b00004n)).toBe('good');
+  });
 });
