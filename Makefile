@@ -59,7 +59,7 @@ unit: $(CLI)
 	npx vitest run test/unit
 
 run: build
-	$(NODE) $(CLI) $(ARGS)
+	./$(CLI) $(ARGS)
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/lib/rsttrace/dist $(DESTDIR)$(PREFIX)/lib/rsttrace/build/Release $(DESTDIR)$(PREFIX)/bin

@@ -27,7 +27,8 @@ const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
 const OUT_BIN = path.join(BENCH_DIR, 'out');
 const RESULTS = process.env.BENCH_OUT || path.join(BENCH_DIR, 'RESULTS.md');
-const TOOL = (process.env.RSTTRACE || `node ${path.join(REPO, 'dist/cli.js')}`).trim().split(/\s+/);
+// as installed: dist/cli.js runs itself (its #! line carries the V8 heap limits)
+const TOOL = (process.env.RSTTRACE || path.join(REPO, 'dist/cli.js')).trim().split(/\s+/);
 const QUICK = process.env.BENCH_QUICK === '1';
 /** After attaching, before the bystander runs: rsttrace reads kallsyms and /proc once. */
 const SETTLE_MS = 500;
@@ -109,8 +110,8 @@ function sh(cmd, args) {
 }
 
 /** A child we may have to stop: its pid is remembered until it has exited. */
-function start(cmd, args, { stdout = 'ignore', stderr = 'ignore' } = {}) {
-  const child = spawn(cmd, args, { stdio: ['ignore', stdout, stderr] });
+function start(cmd, args, { stdout = 'ignore', stderr = 'ignore', env = process.env } = {}) {
+  const child = spawn(cmd, args, { stdio: ['ignore', stdout, stderr], env });
   started.add(child.pid);
   child.exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
@@ -282,9 +283,11 @@ async function startRsttrace(file, extra = [], nodeFlags = []) {
     const errFile = tmpPath('rsttrace.err');
     const errFd = openSync(errFile, 'w');
     const [cmd, ...rest] = TOOL;
-    const args = [...nodeFlags, ...rest, '-q', '-w', file, '--force', '--ready-file', ready, ...extra];
+    const args = [...rest, '-q', '-w', file, '--force', '--ready-file', ready, ...extra];
     const t0 = process.hrtime.bigint();
-    const child = start(cmd, args, { stderr: errFd });
+    // node's own flags through the environment: dist/cli.js may start node itself
+    const env = nodeFlags.length ? { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, ...nodeFlags].filter(Boolean).join(' ') } : process.env;
+    const child = start(cmd, args, { stderr: errFd, env });
     closeSync(errFd);
     try {
       await waitFor(() => existsSync(ready), child, 'rsttrace');
@@ -709,7 +712,7 @@ async function profileStorm() {
   const ns = createNetns();
   const capture = tmpPath('profile.jsonl');
   const perfData = tmpPath('perf.data');
-  const isNode = path.basename(TOOL[0]) === 'node';
+  const isNode = path.basename(TOOL[0]) === 'node' || TOOL[0].endsWith('.js');
   const havePerf = spawnSync('perf', ['--version']).status === 0;
   const before = new Set(bpfProgs().map((p) => p.id));
   let tracer = null;

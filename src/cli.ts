@@ -1,6 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-old-space-size=96 --max-semi-space-size=8
 /**
  * Command line: parse, validate, run. Only main() decides the exit status.
+ *
+ * The #! line caps V8's heap (old space 96 MB, semi-spaces 8 MB): every table
+ * rsttrace keeps is bounded, and uncapped V8 let a storm's garbage grow the
+ * process to 300+ MB before collecting it (bench/RESULTS.md).
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
