@@ -10,8 +10,18 @@ function isV4Mapped(a: Uint8Array): boolean {
   return a[10] === 0xff && a[11] === 0xff;
 }
 
+/** Dotted quads by their 32-bit value: a storm names the same few hosts over and over. */
+const ipv4Names = new Map<number, string>();
+
 function ipv4(a: Uint8Array, at: number): string {
-  return `${a[at]}.${a[at + 1]}.${a[at + 2]}.${a[at + 3]}`;
+  const key = ((a[at]! << 24) | (a[at + 1]! << 16) | (a[at + 2]! << 8) | a[at + 3]!) >>> 0;
+  let name = ipv4Names.get(key);
+  if (name === undefined) {
+    name = `${a[at]}.${a[at + 1]}.${a[at + 2]}.${a[at + 3]}`;
+    if (ipv4Names.size >= 4096) ipv4Names.clear();
+    ipv4Names.set(key, name);
+  }
+  return name;
 }
 
 /** RFC 5952: lower case, longest run of two or more zero groups as "::". */

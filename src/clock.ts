@@ -18,10 +18,17 @@ export function systemClock(): Clock {
 
 /** ISO-8601 in UTC with nanoseconds: 2026-11-21T07:58:00.123456789Z */
 export function isoNs(wallNs: bigint): string {
-  const ms = Number(wallNs / 1_000_000n);
-  const frac = (wallNs % 1_000_000_000n).toString().padStart(9, '0');
-  return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
+  const sec = wallNs / 1_000_000_000n;
+  const frac = (wallNs - sec * 1_000_000_000n).toString().padStart(9, '0');
+  // events come thousands a second: the date and time to the second is reused
+  if (sec !== isoSec) {
+    isoSec = sec;
+    isoPrefix = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
+  }
+  return `${isoPrefix}.${frac}Z`;
 }
+let isoSec = -1n;
+let isoPrefix = '';
 
 /** Local wall time with microseconds, as bcc tools print it: 07:58:00.123456 */
 export function localTimeUs(wallNs: bigint): string {

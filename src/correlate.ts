@@ -54,15 +54,30 @@ export interface CorrelatorDeps {
 interface Remembered {
   id: number;
   monoNs: number;
+  direction: 'send' | 'recv';
   ends: Endpoints;
 }
 
 type Endpoints = { family: Family; laddr: string; lport: number; raddr: string; rport: number };
 
-/** FNV-1a over the bytes, 32 bits: a stack's cache key (collisions are compared away). */
+/**
+ * FNV-1a, 32 bits, over the low half of each 8-byte return address (the
+ * high half is the same for all kernel text): a stack's cache key;
+ * collisions are compared away.
+ */
 function stackHash(b: Uint8Array): number {
   let h = 0x811c9dc5 ^ b.length;
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  for (let i = 0; i + 3 < b.length; i += 8) h = Math.imul(h ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)), 0x01000193);
+  return h >>> 0;
+}
+
+/** FNV-1a over direction, addresses and ports: a 4-tuple's key (compared on lookup). */
+function tupleHash(direction: 'send' | 'recv', laddr: string, lport: number, raddr: string, rport: number): number {
+  let h = direction === 'send' ? 0x811c9dc5 : 0x050c5d1f;
+  for (let i = 0; i < laddr.length; i++) h = Math.imul(h ^ laddr.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ lport, 0x01000193);
+  for (let i = 0; i < raddr.length; i++) h = Math.imul(h ^ raddr.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ rport, 0x01000193);
   return h >>> 0;
 }
 
@@ -71,12 +86,15 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+/** RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2, named; shared by the events (never changed) */
+const SHUTDOWN_NAMES: string[][] = [[], ['read'], ['write'], ['read', 'write']];
 const NO_CAUSE = { code: 'unknown', summary: '', fix: null, inferred: false };
 
 export class Correlator {
   private nextId = 1;
   private resetsByCookie = new BoundedMap<number, Remembered>(MAX_REMEMBERED);
-  private resetsByTuple = new BoundedMap<string, Remembered>(MAX_REMEMBERED);
+  /** by a hash of direction and 4-tuple, compared on the way out (a string key cost more than the rest of the lookup) */
+  private resetsByTuple = new BoundedMap<number, Remembered>(MAX_REMEMBERED);
   private stacks = new BoundedMap<number, StackInfo>(MAX_STACKS);
 
   constructor(private readonly deps: CorrelatorDeps) {}
@@ -173,8 +191,7 @@ export class Correlator {
   }
 
   private linkPeer(e: ResetEvent): void {
-    const other = e.direction === 'send' ? 'recv' : 'send';
-    const peer = this.resetsByTuple.get(`${other}|${e.raddr}|${e.rport}|${e.laddr}|${e.lport}`);
+    const peer = this.byTuple(e.direction === 'send' ? 'recv' : 'send', e.raddr, e.rport, e.laddr, e.lport);
     if (!peer || peer.id === e.id || Math.abs(e.mono_ns - peer.monoNs) / 1e6 > PEER_MAX_MS) return;
     e.peer_event_id = peer.id;
     e.cause = explain(e); // the explanation may name the peer
@@ -235,18 +252,17 @@ export class Correlator {
     const direction = r.kind === 'send' ? 'send' : 'recv';
 
     // the other end's event, when both ends are here: its tuple is ours reversed
-    const key = `${ends.laddr}|${ends.lport}|${ends.raddr}|${ends.rport}`;
-    const peerKey = `${direction === 'send' ? 'recv' : 'send'}|${ends.raddr}|${ends.rport}|${ends.laddr}|${ends.lport}`;
-    const peer = this.resetsByTuple.get(peerKey);
+    const peer = this.byTuple(direction === 'send' ? 'recv' : 'send', ends.raddr, ends.rport, ends.laddr, ends.lport);
     const peerId = peer && Math.abs(r.monoNs - peer.monoNs) / 1e6 <= PEER_MAX_MS ? peer.id : null;
-    this.resetsByTuple.set(`${direction}|${key}`, { id, monoNs: r.monoNs, ends });
-    if (r.sockCookie) this.resetsByCookie.set(r.sockCookie, { id, monoNs: r.monoNs, ends });
+    const remembered: Remembered = { id, monoNs: r.monoNs, direction, ends };
+    this.resetsByTuple.set(tupleHash(direction, ends.laddr, ends.lport, ends.raddr, ends.rport), remembered);
+    if (r.sockCookie) this.resetsByCookie.set(r.sockCookie, remembered);
 
     const socket: SocketFacts | null = r.socket && {
       rcv_unread_bytes: r.socket.rcvUnread,
       snd_unsent_bytes: r.socket.sndUnsent,
       snd_unacked_bytes: r.socket.sndUnacked,
-      shutdown: [...(r.socket.shutdown & 1 ? ['read'] : []), ...(r.socket.shutdown & 2 ? ['write'] : [])],
+      shutdown: SHUTDOWN_NAMES[r.socket.shutdown & 3]!,
       linger_sec: r.socket.lingerSec,
     };
     const event: ResetEvent = {
@@ -296,9 +312,14 @@ export class Correlator {
   /** The last reset on this connection by 4-tuple, either direction: when there is no cookie. */
   private resetByTuple(r: RawRecord): Remembered | undefined {
     const e = this.endpoints(r);
-    const key = `${e.laddr}|${e.lport}|${e.raddr}|${e.rport}`;
-    const found = [this.resetsByTuple.get(`recv|${key}`), this.resetsByTuple.get(`send|${key}`)].filter((x) => x !== undefined);
+    const found = [this.byTuple('recv', e.laddr, e.lport, e.raddr, e.rport), this.byTuple('send', e.laddr, e.lport, e.raddr, e.rport)].filter((x) => x !== undefined);
     return found.sort((a, b) => b.monoNs - a.monoNs)[0];
+  }
+
+  private byTuple(direction: 'send' | 'recv', laddr: string, lport: number, raddr: string, rport: number): Remembered | undefined {
+    const r = this.resetsByTuple.get(tupleHash(direction, laddr, lport, raddr, rport));
+    const e = r?.ends;
+    return r && r.direction === direction && e!.laddr === laddr && e!.lport === lport && e!.raddr === raddr && e!.rport === rport ? r : undefined;
   }
 
   private syscallError(r: RawRecord): SyscallErrorEvent {

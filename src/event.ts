@@ -137,8 +137,11 @@ export type TraceEvent = ResetEvent | SyscallErrorEvent;
 
 const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR'];
 
+/** The names of each flag byte, built once: events share (and never change) them. */
+const FLAG_SETS = Array.from({ length: 256 }, (_, bits) => TCP_FLAG_NAMES.filter((_, i) => bits & (1 << i)));
+
 export function tcpFlagNames(bits: number): string[] {
-  return TCP_FLAG_NAMES.filter((_, i) => bits & (1 << i));
+  return FLAG_SETS[bits & 0xff]!;
 }
 
 export const ERRNO_NAMES: Record<number, string> = {

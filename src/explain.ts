@@ -253,7 +253,11 @@ export function explain(e: Explainable): Cause {
   const given = e.reason !== null && e.reason !== 'NOT_SPECIFIED';
   const inferred = given ? null : inferReason(e);
   const view = inferred ? { ...e, reason: inferred } : e;
-  for (const rule of RULES) if (rule.when(view)) return { ...rule.explain(view), inferred: inferred !== null };
+  for (const rule of RULES) {
+    if (!rule.when(view)) continue;
+    const c = rule.explain(view);
+    return { code: c.code, summary: c.summary, fix: c.fix, inferred: inferred !== null };
+  }
   return {
     code: 'unknown',
     summary: `${e.direction === 'send' ? 'sent' : 'received'} reset, reason ${e.reason ?? 'none'}, state ${e.state ?? 'none'}, context ${e.context.kind}${e.kernel_path.signature ? `, path ${e.kernel_path.signature}` : ''}: rsttrace has no explanation for this combination yet`,
