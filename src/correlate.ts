@@ -104,9 +104,10 @@ export class Correlator {
   /**
    * Resets on a socket whose owner nobody saw yet (accepted, not yet read or
    * written: nothing traces accept() without the syscall hook). The owner's
-   * read or write on it fails right after; they wait one batch for it.
+   * read or write on it fails right after; they wait one batch for it, and
+   * only then is /proc searched (by the socket's inode).
    */
-  private ownerless: ResetEvent[] = [];
+  private ownerless: { event: ResetEvent; ino: number }[] = [];
 
   /** Something is held for the next batch: call process([]) soon if none comes. */
   get holding(): boolean {
@@ -119,8 +120,8 @@ export class Correlator {
    * the owner's failed syscall can come first, even a batch earlier.
    */
   process(records: RawRecord[]): TraceEvent[] {
-    const fresh: ResetEvent[] = [];
-    for (const r of records) if (r.kind !== 'errno') fresh.push(this.reset(r));
+    const freshRecords = records.filter((r) => r.kind !== 'errno');
+    const fresh = freshRecords.map((r) => this.reset(r));
     // the kernel fires the send tracepoint after transmitting, so over
     // loopback the peer's RECV comes first: link it back once the batch is in
     for (const e of fresh) if (e.peer_event_id === null) this.linkPeer(e);
@@ -129,7 +130,13 @@ export class Correlator {
     this.waiting = [];
     const failed: SyscallErrorEvent[] = [];
     const ownerless = new Map<number, ResetEvent>();
-    for (const e of [...this.ownerless, ...fresh]) if (e.owner === null && e.sock_cookie !== null) ownerless.set(e.id, e);
+    for (const { event } of this.ownerless) ownerless.set(event.id, event);
+    const inodes = new Map<number, number>();
+    fresh.forEach((e, i) => {
+      if (e.owner !== null || e.sock_cookie === null) return;
+      ownerless.set(e.id, e);
+      inodes.set(e.id, freshRecords[i]!.sockIno);
+    });
     for (const r of errors) {
       if (!held.has(r) && r.sockCookie && !this.resetsByCookie.has(r.sockCookie)) {
         this.waiting.push(r);
@@ -141,24 +148,39 @@ export class Correlator {
       if (reset) {
         // the process whose syscall on the socket failed holds it; its
         // times are the error's, not the reset's
-        const owner = this.owner(r);
+        const owner = this.kernelOwner(r);
         reset.owner = owner ? { ...owner, last_syscall_ms_before: null, closed_ms_before: null } : this.failedOwner(err);
         reset.cause = explain(reset);
         ownerless.delete(reset.id);
       }
     }
-    const out: TraceEvent[] = this.ownerless;
-    this.ownerless = [];
-    for (const e of fresh) (ownerless.has(e.id) ? this.ownerless : out).push(e);
+    const out: TraceEvent[] = this.releaseOwnerless();
+    for (const e of fresh) {
+      if (ownerless.has(e.id)) this.ownerless.push({ event: e, ino: inodes.get(e.id)! });
+      else out.push(e);
+    }
     for (const e of failed) out.push(e);
     return out;
   }
 
   /** What is still waiting, unlinked: at the end of a run. */
   flush(): TraceEvent[] {
-    const out: TraceEvent[] = [...this.ownerless, ...this.waiting.map((r) => this.syscallError(r))];
-    this.ownerless = [];
+    const out: TraceEvent[] = this.releaseOwnerless();
+    for (const r of this.waiting) out.push(this.syscallError(r));
     this.waiting = [];
+    return out;
+  }
+
+  /** The held resets, their wait over: the ones no failed syscall named are looked up in /proc. */
+  private releaseOwnerless(): ResetEvent[] {
+    const out = this.ownerless.map(({ event, ino }) => {
+      if (event.owner === null && ino) {
+        event.owner = this.procOwner(ino, true);
+        if (event.owner) event.cause = explain(event);
+      }
+      return event;
+    });
+    this.ownerless = [];
     return out;
   }
 
@@ -184,7 +206,7 @@ export class Correlator {
     if (!info || !sameBytes(info.bytes, kstack)) {
       const frames = meaningfulFrames(stackAddresses(kstack).map((a) => this.deps.symbols.name(a)));
       // a copy: the batch the record came in is not kept alive by the cache
-      info = { bytes: kstack.slice(), path: { signature: pathSignature(frames), stack: frames }, facts: stackFacts(frames) };
+      info = { bytes: new Uint8Array(kstack), path: { signature: pathSignature(frames), stack: frames }, facts: stackFacts(frames) };
       this.stacks.set(key, info);
     }
     return info;
@@ -207,8 +229,17 @@ export class Correlator {
     return { family: remote.family, laddr: local.address, lport: r.lport, raddr: remote.address, rport: r.rport };
   }
 
-  private owner(r: RawRecord): Owner | null {
-    const { processes, procOwners } = this.deps;
+  /**
+   * The owner the kernel maps give, else /proc's; `rescan`: /proc may be
+   * read again for a socket it did not know (a reset that can wait for its
+   * failed syscall looks there only after).
+   */
+  private owner(r: RawRecord, rescan: boolean): Owner | null {
+    return this.kernelOwner(r) ?? (r.sockIno ? this.procOwner(r.sockIno, rescan) : null);
+  }
+
+  private kernelOwner(r: RawRecord): Owner | null {
+    const { processes } = this.deps;
     const msBefore = (ns: number) => (ns > 0 ? (r.monoNs - ns) / 1e6 : null);
     if (r.owner && !(r.owner.source === 'tuple' && (r.monoNs - r.owner.seenNs) / 1e6 > TUPLE_OWNER_MAX_MS)) {
       const o = r.owner;
@@ -224,7 +255,12 @@ export class Correlator {
         closed_ms_before: msBefore(o.closedNs),
       };
     }
-    const held = r.sockIno ? procOwners.get(r.sockIno) : undefined;
+    return null;
+  }
+
+  private procOwner(ino: number, rescan: boolean): Owner | null {
+    const { processes, procOwners } = this.deps;
+    const held = procOwners.get(ino, rescan);
     if (held) {
       return {
         pid: held.pid,
@@ -279,7 +315,8 @@ export class Correlator {
       sock_cookie: r.sockCookie === 0 ? null : r.sockCookie,
       cpu: r.cpu,
       current: { pid: r.pid, tid: r.tid, comm: r.comm },
-      owner: this.owner(r),
+      // one that will wait for its failed syscall looks in /proc only after
+      owner: this.owner(r, r.sockCookie === 0),
       context: {
         kind: ctx.kind,
         syscall: ctx.syscall,

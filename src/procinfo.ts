@@ -115,7 +115,8 @@ export interface SocketOwner {
 
 /** Who holds a socket, by its inode (a Map will do in tests). */
 export interface SocketOwners {
-  get(ino: number): SocketOwner | undefined;
+  /** `rescan`: may look in /proc again for an inode it does not know */
+  get(ino: number, rescan?: boolean): SocketOwner | undefined;
 }
 
 /**
@@ -141,9 +142,9 @@ export class SocketOwnerIndex implements SocketOwners {
     this.owners = scanSocketOwners(procRoot);
   }
 
-  get(ino: number): SocketOwner | undefined {
+  get(ino: number, rescan = true): SocketOwner | undefined {
     const known = this.owners.get(ino);
-    if (known || this.now() - this.rescannedAt < this.minRescanMs) return known;
+    if (known || !rescan || this.now() - this.rescannedAt < this.minRescanMs) return known;
     this.owners = scanSocketOwners(this.procRoot);
     this.rescannedAt = this.now();
     this.scans++;

@@ -85,6 +85,14 @@ describe.skipIf(skip)('rsttrace command line', () => {
     expect(stdout).not.toMatch(/^  (?!↳)/m);
   });
 
+  it('runs under the V8 heap caps of its #! line (what keeps its memory flat)', async () => {
+    const trace = await startTrace(['--netns', ns.name]);
+    const argv = readFileSync(`/proc/${trace.pid}/cmdline`, 'utf8').split('\0');
+    expect(argv).toContain('--max-old-space-size=96');
+    expect(argv).toContain('--max-semi-space-size=8');
+    await trace.stop();
+  });
+
   it('SIGTERM detaches cleanly; none of its programs, maps or links outlive it', async () => {
     const trace = await startTrace();
     const held = bpfObjectsOf(trace.pid);

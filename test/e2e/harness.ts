@@ -71,8 +71,10 @@ async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Pr
 export async function startTrace(args: string[] = [], format: 'jsonl' | 'text' = 'jsonl'): Promise<RunningTrace> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rsttrace-test-'));
   const ready = path.join(dir, 'ready');
-  const child = spawn(process.execPath, [CLI, '-o', format, '--ready-file', ready, ...args], {
+  // run as installed: dist/cli.js by its #! line (V8's heap caps), with this node first on PATH
+  const child = spawn(CLI, ['-o', format, '--ready-file', ready, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` },
   });
   try {
     onTestFinished(() => {

@@ -38,7 +38,7 @@ function raw(over: Partial<RawRecord>): RawRecord {
   };
 }
 
-function correlator(procOwners = new Map()) {
+function correlator(procOwners: { get(ino: number, rescan?: boolean): { pid: number; comm: string; uid: number } | undefined } = new Map()) {
   return new Correlator({
     names: kernelNames({ reasons: { 11: 'TCP_ABORT_ON_CLOSE' }, states: { 1: 'ESTABLISHED', 7: 'CLOSE' } }),
     syscalls: { 45: 'recvfrom', 3: 'close' },
@@ -114,6 +114,21 @@ describe('correlation', () => {
     expect(second).toMatchObject({ id: 2, owner: { pid: 10 } });
     expect(c.process([raw({ sockCookie: 24, lport: 2 })])).toEqual([]);
     expect(c.flush()).toMatchObject([{ id: 3, owner: null }]);
+  });
+
+  it('a held reset nobody named is looked for in /proc when its wait is over, not before', () => {
+    const asked: boolean[] = [];
+    const c = correlator({
+      get: (ino: number, rescan?: boolean) => {
+        asked.push(rescan === true);
+        return ino === 900 && rescan ? { pid: 55, comm: 'srv', uid: 0 } : undefined;
+      },
+    });
+    expect(c.process([raw({ sockCookie: 31, sockIno: 900 })])).toEqual([]);
+    expect(asked).toEqual([false]); // the cached table only: its failed syscall may come
+    const [e] = c.process([]);
+    expect(asked).toEqual([false, true]);
+    expect(e).toMatchObject({ id: 1, owner: { pid: 55, comm: 'srv', source: 'procfs' } });
   });
 
   it('takes the owner of a socket older than rsttrace from /proc', () => {
