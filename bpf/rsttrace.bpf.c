@@ -77,6 +77,8 @@ const volatile bool feat_socket_cookie = true; /* bpf_get_socket_cookie() in tra
 /* sock:sock_*_length are attached (6.3): failed reads and writes come from
  * them, and the raw sys_exit program (when loaded) leaves those alone */
 const volatile bool feat_sock_length = true;
+/* socket storage from tracing programs (5.11), and no sys_exit hook */
+const volatile bool feat_sk_storage = true;
 
 /*
  * Filters, set by the loader; zero values mean "any". A record is emitted
@@ -108,6 +110,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct rst_counters);
 } counters SEC(".maps");
+
+/*
+ * Each socket's owner and history. In the socket's own storage where the
+ * kernel lets tracing programs have it (5.11): a lookup costs a fraction of
+ * a hash map's, it goes with the socket, and a storm cannot evict it. Else
+ * (and with the sys_exit hook, which finds sockets by fd, not as typed
+ * pointers) an LRU map keyed by the socket's address; the addon shrinks the
+ * one not used to a single entry.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct rst_sock_info);
+} sk_infos SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -328,9 +345,12 @@ static __always_inline struct sock *tcp_sock_of_fd(int fd)
 static __always_inline struct rst_sock_info *sock_info(const struct sock *sk, bool create)
 {
 	__u64 key = (__u64)sk;
-	struct rst_sock_info *info = bpf_map_lookup_elem(&sockets, &key);
+	struct rst_sock_info *info;
 	__u32 zero = 0;
 
+	if (feat_sk_storage)
+		return bpf_sk_storage_get(&sk_infos, (struct sock *)sk, NULL, create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	info = bpf_map_lookup_elem(&sockets, &key);
 	if (info || !create)
 		return info;
 	info = bpf_map_lookup_elem(&scratch, &zero);
@@ -415,9 +435,9 @@ int BPF_PROG(rst_own_recv, struct sock *sk, int ret, int flags)
  * At syscall exit, what nothing socket-level shows: a connect() that failed
  * with a reset's errno, the errno read through getsockopt(SO_ERROR), sockets
  * returned by accept (a server blocked in recv() when the RST comes is known
- * only this way). It runs on every syscall of the host: --no-syscall-hook
- * leaves it out. Where sock:sock_*_length are missing (before 6.3) it is
- * also the source of failed reads and writes, and always loaded.
+ * only this way). It runs on every syscall of the host: loaded only with
+ * --syscall-hook, and where sock:sock_*_length are missing (before 6.3),
+ * as the source of failed reads and writes.
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(rst_sys_exit, struct pt_regs *regs, long ret)
@@ -546,7 +566,7 @@ SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(rst_destroy, struct sock *sk)
 {
 	__u64 key = (__u64)sk;
-	struct rst_sock_info *info = bpf_map_lookup_elem(&sockets, &key);
+	struct rst_sock_info *info = sock_info(sk, false);
 	struct rst_tuple t;
 
 	if (!info)
@@ -557,7 +577,9 @@ int BPF_PROG(rst_destroy, struct sock *sk)
 		tuple_of_sock(&t, sk);
 		bpf_map_update_elem(&closed, &t, info, BPF_ANY);
 	}
-	bpf_map_delete_elem(&sockets, &key);
+	/* socket storage goes with the socket */
+	if (!feat_sk_storage)
+		bpf_map_delete_elem(&sockets, &key);
 	return 0;
 }
 
@@ -761,9 +783,7 @@ static __always_inline void fill_owner(struct rst_event *e, const struct sock *s
 	struct rst_tuple t;
 
 	if (sk) {
-		__u64 key = (__u64)sk;
-
-		info = bpf_map_lookup_elem(&sockets, &key);
+		info = sock_info(sk, false);
 		if (info && info->owner.pid) {
 			e->owner_source = RST_OWNER_SOCKET;
 		} else {
@@ -847,12 +867,12 @@ static __always_inline void fill_segment(struct rst_event *e, const struct sk_bu
 static __always_inline bool may_be_targets(const struct sock *sk)
 {
 	struct rst_sock_info *info;
-	__u64 key = (__u64)sk, ino;
+	__u64 ino;
 	struct rst_counters *c;
 
 	if (!f_targets || !sk || !is_full_sock(BPF_CORE_READ(sk, __sk_common.skc_state)))
 		return true;
-	info = bpf_map_lookup_elem(&sockets, &key);
+	info = sock_info(sk, false);
 	if (info && info->owner.pid && bpf_map_lookup_elem(&targets, &info->owner.pid))
 		return true;
 	ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);

@@ -96,7 +96,13 @@ std::string ApplyFeatures(rsttrace_bpf *skel, Napi::Object f) {
   skel->rodata->feat_sock_length = sock_length;
   // on every syscall of the host (+40 % on a pipe ping-pong): only when asked
   // for, and always when it is the only source of failed reads and writes
-  bpf_program__set_autoload(skel->progs.rst_sys_exit, Feature(f, "syscallHook", false) || !sock_length);
+  bool syscall_hook = Feature(f, "syscallHook", false) || !sock_length;
+  bpf_program__set_autoload(skel->progs.rst_sys_exit, syscall_hook);
+  // socket storage needs typed socket pointers, which sys_exit (sockets
+  // found by fd) has not: the LRU map then
+  bool sk_storage = Feature(f, "skStorage") && !syscall_hook;
+  skel->rodata->feat_sk_storage = sk_storage;
+  if (sk_storage) bpf_map__set_max_entries(skel->maps.sockets, 1);
   skel->rodata->feat_task_regs = Feature(f, "taskRegs");
   skel->rodata->feat_socket_cookie = Feature(f, "socketCookie");
   return "";

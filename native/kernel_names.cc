@@ -60,6 +60,7 @@ Napi::Value KernelInfo(const Napi::CallbackInfo &info) {
   Napi::Object reasons = Napi::Object::New(env);
   Napi::Object states = Napi::Object::New(env);
   Napi::Object tracepoints = Napi::Object::New(env);
+  Napi::Object functions = Napi::Object::New(env);
 
   int id = btf__find_by_name_kind(btf, "sk_rst_reason", BTF_KIND_ENUM);
   if (id > 0) AddEnumerators(env, btf, btf__type_by_id(btf, id), "SK_RST_REASON_", reasons);
@@ -75,11 +76,20 @@ Napi::Value KernelInfo(const Napi::CallbackInfo &info) {
       tracepoints.Set(tp, Napi::Boolean::New(env, btf__find_by_name_kind(btf, name.c_str(), BTF_KIND_TYPEDEF) > 0));
     }
   }
+  // kernel functions whose presence dates a feature (the second list)
+  if (info.Length() > 1 && info[1].IsArray()) {
+    Napi::Array names = info[1].As<Napi::Array>();
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      std::string fn = names.Get(i).ToString();
+      functions.Set(fn, Napi::Boolean::New(env, btf__find_by_name_kind(btf, fn.c_str(), BTF_KIND_FUNC) > 0));
+    }
+  }
   btf__free(btf);
 
   result.Set("reasons", reasons);
   result.Set("states", states);
   result.Set("tracepoints", tracepoints);
+  result.Set("functions", functions);
   return result;
 }
 

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { OPTIONAL_TRACEPOINTS } from './features.js';
+import { detectFeatures, KERNEL_FUNCTIONS, nativeFeatures, OPTIONAL_TRACEPOINTS, type Features } from './features.js';
 import { effectiveCaps, hasCap, VMLINUX_BTF } from './preflight.js';
 import type { Addon } from './native.js';
 import { cgroup2Root } from './procinfo.js';
@@ -74,6 +74,7 @@ export function checkKallsyms(text = read('/proc/kallsyms')): Check {
 
 export function runDoctor(addon: Addon | Error, tryLoad: boolean): Check[] {
   const checks: Check[] = [];
+  let features: Features | undefined;
   const [major, minor] = kernelVersion();
   const ver = `${major}.${minor}`;
   checks.push({ name: 'kernel', verdict: 'ok', found: `Linux ${release()}` });
@@ -91,7 +92,8 @@ export function runDoctor(addon: Addon | Error, tryLoad: boolean): Check[] {
     checks.push({ name: 'native addon', verdict: 'ok', found: `loaded, ${addon.programs().length} BPF programs` });
     if (btf) {
       const tracepoints = [...new Set(addon.programs().flatMap((p) => /^tp_btf\/(.+)$/.exec(p.section)?.[1] ?? []))];
-      const info = addon.kernelInfo(tracepoints);
+      const info = addon.kernelInfo(tracepoints, KERNEL_FUNCTIONS);
+      features = detectFeatures(info);
       const missing = tracepoints.filter((t) => !info.tracepoints[t]);
       const required = missing.filter((t) => !OPTIONAL_TRACEPOINTS.has(t));
       checks.push({
@@ -112,6 +114,12 @@ export function runDoctor(addon: Addon | Error, tryLoad: boolean): Check[] {
         found: reasons ? `enum sk_rst_reason: ${reasons} reasons${active ? '' : ` (Linux ${ver} reports active resets as NOT_SPECIFIED)`}` : 'no enum sk_rst_reason (before Linux 6.10)',
         advice: reasons && active ? undefined : 'the kernel gives no reason for some resets: rsttrace infers the cause from the state and kernel path',
       });
+      checks.push({
+        name: 'socket storage',
+        verdict: features['sk-storage'] ? 'ok' : 'warn',
+        found: features['sk-storage'] ? 'for tracing programs (owners kept with each socket)' : 'not for tracing programs (before Linux 5.11)',
+        advice: features['sk-storage'] ? undefined : 'owners go to an LRU map keyed by socket address: a dearer lookup on every send and receive',
+      });
     }
   }
   checks.push(checkLockdown());
@@ -124,13 +132,22 @@ export function runDoctor(addon: Addon | Error, tryLoad: boolean): Check[] {
 
   const blocking = checks.some((c) => c.verdict === 'fail');
   if (tryLoad && !blocking && !(addon instanceof Error)) {
-    try {
-      const t = new addon.Tracer({ ringBufferBytes: 1 << 20 });
-      t.close();
-      checks.push({ name: 'load and attach', verdict: 'ok', found: 'every program loaded and attached, then detached' });
-    } catch (err) {
-      checks.push({ name: 'load and attach', verdict: 'fail', found: (err as Error).message.split('\n')[0]!, advice: 'the kernel refused the programs: the message says which step; rsttrace -v shows libbpf\'s log' });
-    }
+    // as rsttrace would run here, and with --syscall-hook (which changes what loads)
+    const detected = nativeFeatures(features ?? detectFeatures({ reasons: {}, states: {}, tracepoints: {}, functions: {} }));
+    const modes: [string, boolean][] = [['as by default', false], ['with --syscall-hook', true]];
+    const failed = modes.flatMap(([mode, syscallHook]) => {
+      try {
+        new addon.Tracer({ ringBufferBytes: 1 << 20, features: { ...detected, syscallHook } }).close();
+        return [];
+      } catch (err) {
+        return [`${mode}: ${(err as Error).message.split('\n')[0]!}`];
+      }
+    });
+    checks.push(
+      failed.length
+        ? { name: 'load and attach', verdict: 'fail', found: failed.join('; '), advice: 'the kernel refused the programs: the message says which step; rsttrace -v shows libbpf\'s log' }
+        : { name: 'load and attach', verdict: 'ok', found: 'every program loaded and attached, then detached (as by default, and with --syscall-hook)' },
+    );
   }
   return checks;
 }

@@ -25,6 +25,8 @@ export interface KernelInfo {
   /** TCP state value -> name without the TCP_ prefix */
   states: Record<number, string>;
   tracepoints: Record<string, boolean>;
+  /** the functions asked about: whether the kernel's BTF has them */
+  functions: Record<string, boolean>;
 }
 
 export interface TracerStats {
@@ -56,7 +58,7 @@ export interface TracerConfig {
   ringBufferBytes: number;
   filters?: NativeFilters;
   /** what the kernel offers (see src/features.ts); absent means yes */
-  features?: { reason?: boolean; sockLength?: boolean; taskRegs?: boolean; socketCookie?: boolean; syscallHook?: boolean };
+  features?: { reason?: boolean; sockLength?: boolean; taskRegs?: boolean; socketCookie?: boolean; skStorage?: boolean; syscallHook?: boolean };
 }
 
 export interface NativeTracer {
@@ -75,8 +77,8 @@ export interface Addon {
   layout: RecordLayout;
   /** syscall number -> name, for this architecture */
   syscalls: Record<number, string>;
-  /** `tracepoints`: names to look up in the kernel's BTF */
-  kernelInfo(tracepoints?: string[]): KernelInfo;
+  /** `tracepoints`, `functions`: names to look up in the kernel's BTF */
+  kernelInfo(tracepoints?: string[], functions?: string[]): KernelInfo;
   /** the BPF programs and their sections ("tp_btf/tcp_send_reset"), from the object */
   programs(): { name: string; section: string }[];
 }

@@ -10,7 +10,7 @@ import { Correlator } from '../correlate.js';
 import { createDecoder, type RawRecord } from '../decode.js';
 import type { TraceEvent } from '../event.js';
 import { errnoCode, EXIT_USAGE, UserError } from '../errors.js';
-import { detectFeatures, FEATURES, nativeFeatures, type Feature } from '../features.js';
+import { detectFeatures, FEATURES, KERNEL_FUNCTIONS, nativeFeatures, type Feature } from '../features.js';
 import { kernelNames } from '../kernel.js';
 import { loadAddon, requiredTracepoints, RSTTRACE_VERSION, type NativeTracer, type TracerStats } from '../native.js';
 import { SCHEMA_VERSION, type SessionEnd } from '../output/jsonl.js';
@@ -119,11 +119,13 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   checkPrivileges();
   checkBtf();
   const addon = loadAddon();
-  const info = addon.kernelInfo(requiredTracepoints(addon));
+  const info = addon.kernelInfo(requiredTracepoints(addon), KERNEL_FUNCTIONS);
   checkTracepoints(info);
   const names = kernelNames(info);
   const features = detectFeatures(info, opts.forceFallback);
   const without = FEATURES.filter((f) => !features[f]);
+  // before sock:sock_*_length (6.3) the sys_exit program is the only source of failed reads and writes
+  const syscallHook = opts.syscallHook || !features['sock-length'];
   if (without.length) io.stderr(`rsttrace: this kernel (or --force-fallback) gives no ${without.join(', ')}: see rsttrace doctor; causes without a kernel reason are inferred`);
   const decoder = createDecoder(addon.layout);
 
@@ -180,7 +182,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   let tracer: NativeTracer;
   try {
     tracer = openTracer(
-      () => new addon.Tracer({ ringBufferBytes: opts.ringBufferMib << 20, filters, features: { ...nativeFeatures(features), syscallHook: opts.syscallHook } }),
+      () => new addon.Tracer({ ringBufferBytes: opts.ringBufferMib << 20, filters, features: { ...nativeFeatures(features), syscallHook } }),
     );
   } catch (err) {
     file?.abandon();
@@ -213,6 +215,8 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
 
   let resets = 0;
   let lastShownId = 0;
+  /** resets left out once -n was reached (only then: a few, while draining) */
+  const notShown = new Set<number>();
   let sent = 0;
   let syscallErrors = 0;
   let lostReported = 0;
@@ -245,16 +249,22 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   const tupleFiltered = Boolean(f.ports || f.laddr || f.raddr || f.family);
   const emit = (all: TraceEvent[]) => {
     const evs = tupleFiltered ? all.filter((e) => e.type !== 'syscall_error' || e.reset_id !== null || e.rport !== 0) : all;
-    // -n counts resets; a failed syscall goes with its reset, if that was shown
+    // -n counts resets; a failed syscall goes with its reset, if that was
+    // shown (ids are not in output order: a reset waiting for its owner
+    // comes after later ones)
     const shown: TraceEvent[] = [];
     for (const e of evs) {
+      const full = opts.count !== undefined && resets >= opts.count;
       if (e.type === 'reset') {
-        if (opts.count !== undefined && resets >= opts.count) continue;
+        if (full) {
+          notShown.add(e.id);
+          continue;
+        }
         resets++;
-        lastShownId = e.id;
+        lastShownId = Math.max(lastShownId, e.id);
         if (e.direction === 'send') sent++;
       } else {
-        if (opts.count !== undefined && resets >= opts.count && (e.reset_id === null || e.reset_id > lastShownId)) continue;
+        if (full && (e.reset_id === null || e.reset_id > lastShownId || notShown.has(e.reset_id))) continue;
         syscallErrors++;
       }
       shown.push(e);
@@ -370,7 +380,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   const { readyFile, filters: given, forceFallback: _forced, ...rest } = opts;
   const cidr = (c: Cidr) => `${decodeAddress(c.family, c.addr).address}/${c.prefixLen}`;
   const metricsText = opts.metrics && `${opts.metrics.host.includes(':') ? `[${opts.metrics.host}]` : opts.metrics.host}:${opts.metrics.port}`;
-  const shown = { ...rest, ...given, laddr: given.laddr?.map(cidr), raddr: given.raddr?.map(cidr), metrics: metricsText };
+  const shown = { ...rest, ...given, laddr: given.laddr?.map(cidr), raddr: given.raddr?.map(cidr), metrics: metricsText, syscallHook };
   const shownOptions = Object.fromEntries(Object.entries(shown).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
   try {
     for (const o of outputs) {
@@ -380,7 +390,8 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
       rsttrace_version: RSTTRACE_VERSION,
       pid: process.pid,
       mono_ns: Number(process.hrtime.bigint()),
-      features: Object.fromEntries(FEATURES.map((f) => [f.replace('-', '_'), features[f]])),
+      // what was used: socket storage gives way to the sys_exit hook (native/config.cc)
+      features: { ...Object.fromEntries(FEATURES.map((f) => [f.replace('-', '_'), features[f]])), sk_storage: features['sk-storage'] && !syscallHook },
       options: shownOptions,
       });
     }

@@ -18,7 +18,7 @@ export interface SessionStart {
   pid: number;
   /** CLOCK_MONOTONIC at start: mono_ns of events are on this clock */
   mono_ns: number;
-  /** what the kernel offered (src/features.ts): reason, sock_length, task_regs, socket_cookie */
+  /** what the kernel offered (src/features.ts): reason, sock_length, task_regs, socket_cookie, sk_storage */
   features: Record<string, boolean>;
   options: Record<string, unknown>;
 }

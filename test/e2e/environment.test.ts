@@ -27,7 +27,7 @@ describe.skipIf(skip)('environment', () => {
   it('doctor, as root on this host: everything works, exit status 0', () => {
     const r = rsttrace(['doctor']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^  ✓ load and attach +every program loaded and attached, then detached$/m);
+    expect(r.stdout).toMatch(/^  ✓ load and attach +every program loaded and attached, then detached \(as by default, and with --syscall-hook\)$/m);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('rsttrace can trace on this host');
     expect(r.stdout).not.toMatch(/^  ✗/m);
   });

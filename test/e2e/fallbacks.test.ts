@@ -10,7 +10,7 @@ import { e2eSkipReason, inNetns, Netns, reportSkip, startTrace, type JsonRecord 
 const skip = e2eSkipReason();
 reportSkip(skip, 'e2e/fallbacks');
 
-const ALL = ['reason', 'sock-length', 'task-regs', 'socket-cookie'];
+const ALL = ['reason', 'sock-length', 'task-regs', 'socket-cookie', 'sk-storage'];
 
 describe.skipIf(skip)('fallbacks for older kernels', () => {
   let ns: Netns;
@@ -37,8 +37,8 @@ describe.skipIf(skip)('fallbacks for older kernels', () => {
 
   it('everything a pre-5.12 kernel lacks, at once: still owners, contexts, causes (inferred) and linked errors', async () => {
     const { refused, unread, kb, records, resets, stderr } = await run(ALL);
-    expect(stderr).toMatch(/gives no reason, sock-length, task-regs, socket-cookie/);
-    expect(records[0]).toMatchObject({ type: 'session_start', features: { reason: false, sock_length: false, task_regs: false, socket_cookie: false } });
+    expect(stderr).toMatch(/gives no reason, sock-length, task-regs, socket-cookie, sk-storage/);
+    expect(records[0]).toMatchObject({ type: 'session_start', features: { reason: false, sock_length: false, task_regs: false, socket_cookie: false, sk_storage: false } });
     expect(resets.every((r) => r.reason === null)).toBe(true);
 
     expect(one(resets, (r) => r.direction === 'send' && r.rport === refused.lport)).toMatchObject({

@@ -92,7 +92,7 @@ const validLine: fc.Arbitrary<{ line: string; type: string; id?: number }> = fc.
   }),
   fc.record({ wall: time, lost: fc.integer({ min: 1, max: 1000 }) }).map((r) => ({ line: formatLost(r.wall, r.lost, r.lost), type: 'lost' })),
   time.map((w) => ({
-    line: formatSessionStart(w, { host: 'h', kernel: 'k', rsttrace_version: '0', pid: 1, mono_ns: 1, features: { reason: true, sock_length: true, task_regs: true, socket_cookie: true }, options: {} }),
+    line: formatSessionStart(w, { host: 'h', kernel: 'k', rsttrace_version: '0', pid: 1, mono_ns: 1, features: { reason: true, sock_length: true, task_regs: true, socket_cookie: true, sk_storage: true }, options: {} }),
     type: 'session_start',
   })),
   time.map((w) => ({

@@ -112,7 +112,7 @@ describe('the JSONL schema', () => {
         host: 'vm',
         kernel: '6.18.0',
         rsttrace_version: '0.1.0',
-        features: { reason: false, sock_length: true, task_regs: true, socket_cookie: false },
+        features: { reason: false, sock_length: true, task_regs: true, socket_cookie: false, sk_storage: true },
         pid: 4242,
         mono_ns: 1_373_000_000_000,
         options: { output: 'jsonl', write: '/tmp/x.jsonl', force: false, quiet: false, brief: false, verbose: false, duration_sec: 1.5, count: 3, ring_buffer_mib: 8, syscall_hook: true },
