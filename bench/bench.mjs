@@ -43,6 +43,7 @@ const PLAN = {
     [10000, QUICK ? 1 : 3],
   ],
   pipeIterations: QUICK ? 1000000 : 5000000,
+  tcpIterations: QUICK ? 100000 : 400000,
   bystanderReps: QUICK ? 2 : 5,
   startReps: QUICK ? 2 : 5,
   memoryConnects: QUICK ? 200000 : 5000000,
@@ -549,27 +550,31 @@ async function pidOptionSupported() {
   return { ok: r.status === 0, why: (r.stderr || '').trim().split('\n').pop() };
 }
 
-async function pipebench() {
-  return JSON.parse(await run(path.join(OUT_BIN, 'pipebench'), ['-n', String(PLAN.pipeIterations)])).ops_per_s;
+/** `tcp`: over a loopback TCP connection instead of a pipe (pipebench -t) */
+async function pipebench(tcp = false) {
+  const args = tcp ? ['-t', '-n', String(PLAN.tcpIterations)] : ['-n', String(PLAN.pipeIterations)];
+  return JSON.parse(await run(path.join(OUT_BIN, 'pipebench'), args)).ops_per_s;
 }
 
 async function measureBystander() {
   const pidSupport = await pidOptionSupported();
   const idle = start('sleep', ['1000']);
   const variants = ['untraced', 'rsttrace', ...(pidSupport.ok ? ['rsttrace-p'] : []), 'rsttrace-hook'];
+  // the same loop over TCP: a bystander that passes rsttrace's socket tracepoints
+  const tcpVariants = ['tcp-untraced', 'tcp-rsttrace'];
   const runs = [];
   try {
     for (let rep = 1; rep <= PLAN.bystanderReps; rep++) {
-      for (const v of variants) {
+      for (const v of [...variants, ...tcpVariants]) {
         const file = tmpPath('bystander.jsonl');
         let tracer = null;
         noteOthers();
-        if (v === 'rsttrace') tracer = await startRsttrace(file);
+        if (v === 'rsttrace' || v === 'tcp-rsttrace') tracer = await startRsttrace(file);
         if (v === 'rsttrace-p') tracer = await startRsttrace(file, ['-p', String(idle.pid)]);
         if (v === 'rsttrace-hook') tracer = await startRsttrace(file, ['--syscall-hook']);
         // what rsttrace does once after attaching (kallsyms, /proc) is not the bystander's cost
         if (tracer) await sleep(SETTLE_MS);
-        const opsPerS = await pipebench();
+        const opsPerS = await pipebench(v.startsWith('tcp-'));
         if (tracer) await stop(tracer);
         rmSync(file, { force: true });
         runs.push({ rep, variant: v, opsPerS });
@@ -579,9 +584,11 @@ async function measureBystander() {
   } finally {
     await stop(idle, 'SIGKILL');
   }
-  const slowdown = (v) =>
-    runs.filter((r) => r.variant === v).map((r) => (1 - r.opsPerS / runs.find((b) => b.rep === r.rep && b.variant === 'untraced').opsPerS) * 100);
-  return { runs, variants, pidSupport, idlePid: idle.pid, slowdown };
+  const slowdown = (v) => {
+    const base = v.startsWith('tcp-') ? 'tcp-untraced' : 'untraced';
+    return runs.filter((r) => r.variant === v).map((r) => (1 - r.opsPerS / runs.find((b) => b.rep === r.rep && b.variant === base).opsPerS) * 100);
+  };
+  return { runs, variants, tcpVariants, pidSupport, idlePid: idle.pid, slowdown };
 }
 
 function bystanderSection(b) {
@@ -614,6 +621,19 @@ function bystanderSection(b) {
   }
   if (!b.pidSupport.ok) {
     out.push('', `\`-p\` row skipped: \`${toolCmd(['-p', '1', '-d', '0.1'])}\` failed (${b.pidSupport.why || 'no message'}).`);
+  }
+  out.push(
+    '',
+    `Not a target, for what it shows: the same loop over a TCP connection on loopback (\`bench/out/pipebench -t -n ${PLAN.tcpIterations}\`, TCP_NODELAY), ` +
+      'whose every write and read passes sock:sock_send_length / sock_recv_length, where rsttrace notes the socket\'s owner.',
+    '',
+    '| variant | ops/s | slowdown |',
+    '| --- | --- | --- |',
+  );
+  for (const v of b.tcpVariants) {
+    const vr = b.runs.filter((r) => r.variant === v);
+    const name = v === 'tcp-untraced' ? 'TCP, untraced' : 'TCP, rsttrace attached';
+    out.push(`| ${name} | ${mr(vr.map((r) => r.opsPerS), (x) => `${(x / 1e3).toFixed(0)} k`)} | ${v === 'tcp-untraced' ? '—' : mr(b.slowdown(v), pct)} |`);
   }
   out.push('');
   return out;
