@@ -105,7 +105,14 @@ function openTracer(create: () => NativeTracer): NativeTracer {
   } catch (err) {
     const code = errnoCode(err) ?? 'EUNKNOWN';
     const first = (err as Error).message.split('\n')[0];
-    if (code === 'EPERM' || code === 'EACCES') {
+    // privileges were checked before: EACCES at load is the verifier saying no
+    if (code === 'EACCES') {
+      throw new UserError(
+        `${first}: the kernel's verifier rejected a BPF program; run with -v to see libbpf's log, and rsttrace doctor for what this kernel lacks`,
+        code,
+      );
+    }
+    if (code === 'EPERM') {
       throw new UserError(
         `${first}: the kernel refused to load BPF programs; run as root, and check kernel lockdown (/sys/kernel/security/lockdown) and kernel.unprivileged_bpf_disabled`,
         code,
