@@ -89,7 +89,8 @@ export function stackAddresses(kstack: Uint8Array): bigint[] {
 }
 
 const TWO_32 = 2 ** 32;
-const latin1 = new TextDecoder('latin1');
+/** comm is bytes as the process set them, UTF-8 as a rule; bad sequences become U+FFFD */
+const utf8 = new TextDecoder('utf-8');
 
 export interface Decoder {
   recordSize: number;
@@ -177,7 +178,7 @@ export function createDecoder(layout: RecordLayout): Decoder {
   const str = (batch: Uint8Array, at: number, len: number): string => {
     const bytes = batch.subarray(at, at + len);
     const nul = bytes.indexOf(0);
-    return latin1.decode(nul >= 0 ? bytes.subarray(0, nul) : bytes);
+    return utf8.decode(nul >= 0 ? bytes.subarray(0, nul) : bytes);
   };
   const kindAt = (batch: Uint8Array, index: number): RecordKind => {
     const k = kinds[batch[index * size + o.kind]!];

@@ -93,7 +93,7 @@ describe.skipIf(skip)('decoding records from the exported layout', () => {
     b('owner.pid', 900);
     b('owner.tid', 901);
     b('owner.uid', 1000);
-    b('owner.comm', 'nginx');
+    b('owner.comm', Buffer.from('nginx-wörker', 'utf8')); // comm is UTF-8 bytes
     b('owner.cgroup_id', 77n);
     b('owner.seen_ns', 9_000_000_000n);
     b('owner.closed_ns', 9_500_000_000n);
@@ -156,7 +156,7 @@ describe.skipIf(skip)('decoding records from the exported layout', () => {
         pid: 900,
         tid: 901,
         uid: 1000,
-        comm: 'nginx',
+        comm: 'nginx-wörker',
         cgroupId: 77n,
         seenNs: 9_000_000_000,
         closedNs: 9_500_000_000,
