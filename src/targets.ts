@@ -49,6 +49,19 @@ export function socketInodesOf(pids: number[], procRoot = '/proc'): number[] {
   return out;
 }
 
+/**
+ * This process is in its terminal's foreground process group, as is the
+ * command it started (same group): a Ctrl-C or a hang-up from the terminal
+ * reaches both, and forwarding it would make two.
+ */
+export function terminalSignalsReachCommand(stat = readFileSync('/proc/self/stat', 'utf8')): boolean {
+  // pid (comm) state ppid pgrp session tty_nr tpgid ...
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const pgrp = Number(f[2]);
+  const tpgid = Number(f[5]);
+  return tpgid > 0 && tpgid === pgrp;
+}
+
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -33,7 +33,7 @@ import {
   parseRingMiB,
   parseSeconds,
 } from '../options.js';
-import { alive, socketInodesOf, startCommand, sudoInvoker, targetTree } from '../targets.js';
+import { alive, socketInodesOf, startCommand, sudoInvoker, targetTree, terminalSignalsReachCommand } from '../targets.js';
 import { checkBtf, checkPrivileges, checkTracepoints } from '../preflight.js';
 import { ProcessTable, SocketOwnerIndex } from '../procinfo.js';
 import { kernelSymbols, warmKernelSymbols } from '../symbols.js';
@@ -321,8 +321,9 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   const onSignal = (signal: NodeJS.Signals) => {
     if (command && command.child.exitCode === null && command.child.signalCode === null) {
-      // the command decides when it ends; rsttrace follows it out
-      command.child.kill(signal);
+      // the command decides when it ends; rsttrace follows it out. What the
+      // terminal sent (Ctrl-C, hang-up) the command got too: not twice.
+      if (!((signal === 'SIGINT' || signal === 'SIGHUP') && terminalSignalsReachCommand())) command.child.kill(signal);
       setTimeout(() => stop(`signal ${signal}`), COMMAND_GRACE_MS).unref();
       return;
     }

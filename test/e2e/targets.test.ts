@@ -3,11 +3,12 @@
  * resets from processes running at the same time.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroup2Root } from '../../src/procinfo.js';
-import { CLI, e2eSkipReason, Netns, reportSkip, RSTSCEN, run, startTrace, VethPair, type JsonRecord } from './harness.js';
+import { CLI, e2eSkipReason, Netns, reportSkip, RSTSCEN, run, startTrace, VethPair, waitFor, type JsonRecord } from './harness.js';
 
 const skip = e2eSkipReason();
 reportSkip(skip, 'e2e/targets');
@@ -119,6 +120,37 @@ describe.skipIf(skip)('rsttrace -- CMD', () => {
     const r = spawnSync(process.execPath, [CLI, '-q', '--', 'sh', '-c', 'echo "$(id -u) $(id -g) $USER"'], { encoding: 'utf8', env, cwd: '/' });
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe('65534 65534 nobody');
+  });
+
+  it('Ctrl-C in a terminal reaches the command once (the terminal sends it; rsttrace does not again); kill -INT rsttrace is forwarded', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rsttrace-ctrlc-'));
+    const counter = path.join(dir, 'count.js');
+    const log = path.join(dir, 'ints');
+    writeFileSync(
+      counter,
+      `const fs = require('fs'); fs.writeFileSync(${JSON.stringify(log)}, '');
+       process.on('SIGINT', () => fs.appendFileSync(${JSON.stringify(log)}, 'INT\\n'));
+       setTimeout(() => process.exit(0), 1500);`,
+    );
+    const ints = () => readFileSync(log, 'utf8').split('\n').filter(Boolean).length;
+    const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+    try {
+      // script(1) gives rsttrace a terminal; ^C written to it is the line discipline's SIGINT to the foreground group
+      const tty = spawn('script', ['-q', '-c', `${CLI} -q -- ${process.execPath} ${counter}`, '/dev/null'], { stdio: ['pipe', 'ignore', 'ignore'], env });
+      await waitFor(() => existsSync(log), 15_000, 'the command under a terminal');
+      tty.stdin!.write('\x03');
+      await new Promise((r) => tty.on('close', r));
+      expect(ints()).toBe(1);
+
+      rmSync(log);
+      const plain = spawn(CLI, ['-q', '--', process.execPath, counter], { stdio: 'ignore', env });
+      await waitFor(() => existsSync(log), 15_000, 'the command without a terminal');
+      plain.kill('SIGINT');
+      await new Promise((r) => plain.on('close', r));
+      expect(ints()).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('usage errors: nothing after --, -p with --', () => {
