@@ -977,3 +977,17 @@ int BPF_PROG(rst_fork, struct task_struct *parent, struct task_struct *child)
 	}
 	return 0;
 }
+
+/* A traced process is gone (its last thread): its pid may be someone
+ * else's next, who must not be traced for it. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(rst_exit, struct task_struct *p)
+{
+	__u32 tgid;
+
+	if (!f_targets || BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	tgid = BPF_CORE_READ(p, tgid);
+	bpf_map_delete_elem(&targets, &tgid);
+	return 0;
+}

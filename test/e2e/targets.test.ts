@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroup2Root } from '../../src/procinfo.js';
-import { CLI, e2eSkipReason, Netns, reportSkip, RSTSCEN, run, startTrace, VethPair, waitFor, type JsonRecord } from './harness.js';
+import { bpfObjectsOf, CLI, e2eSkipReason, Netns, reportSkip, RSTSCEN, run, startTrace, VethPair, waitFor, type JsonRecord } from './harness.js';
 
 const skip = e2eSkipReason();
 reportSkip(skip, 'e2e/targets');
@@ -62,6 +62,26 @@ describe.skipIf(skip)('-p PID', () => {
     await a.exited;
     const resets = resetsOf((await trace.exited()).records);
     expect(resets.map((r) => [r.direction, r.owner.pid])).toEqual([['recv', a.out.client_pid]]);
+  });
+
+  it('--keep-waiting: a traced process that exits leaves the kernel’s target set (its pid may come back as someone else)', async () => {
+    const a = await hold(ns);
+    const trace = await startTrace(['-p', String(a.out.client_pid), '--keep-waiting']);
+    const targets = () => {
+      for (const id of bpfObjectsOf(trace.pid).maps) {
+        const show = JSON.parse(spawnSync('bpftool', ['-j', 'map', 'show', 'id', String(id)], { encoding: 'utf8' }).stdout) as { name?: string };
+        if (show.name !== 'targets') continue;
+        const entries = JSON.parse(spawnSync('bpftool', ['-j', 'map', 'dump', 'id', String(id)], { encoding: 'utf8' }).stdout) as { key: string[] | number }[];
+        // keys as bytes (little endian u32) or as a number, by bpftool's version
+        return entries.map((e) => (Array.isArray(e.key) ? e.key.reduce((v, b, i) => v + parseInt(b, 16) * 256 ** i, 0) : e.key)).sort();
+      }
+      throw new Error('no targets map');
+    };
+    expect(targets()).toEqual([a.out.client_pid, a.out.server_pid].sort());
+    a.go();
+    expect(await a.exited).toBe(0);
+    await waitFor(() => targets().length === 0, 5000, 'the exited processes to leave the target set');
+    await trace.stop();
   });
 
   it('a pid that does not exist: one line, exit status 1', () => {
