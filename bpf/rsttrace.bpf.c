@@ -498,7 +498,7 @@ static __always_inline bool is_letting_go(int newstate)
  * dup'ed copy does not count. Inside shutdown(), the owner acting. Otherwise
  * (a reset taken, a timer, softirq) nobody let go: just the history.
  */
-static __always_inline struct rst_sock_info *note_letting_go(const struct sock *sk)
+static __always_inline struct rst_sock_info *note_letting_go(const struct sock *sk, int newstate)
 {
 	__s32 nr = current_syscall_nr();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -510,6 +510,11 @@ static __always_inline struct rst_sock_info *note_letting_go(const struct sock *
 	struct rst_sock_info *info;
 
 	if (current_is_kthread() || (!closing && nr != nr_shutdown))
+		return sock_info(sk, !f_targets);
+	/* a reset or a timeout took it to CLOSE (tcp_done_with_error sets
+	 * sk_err first; an owner's close() leaves it 0): over loopback that can
+	 * happen inside the owner's close() of the other end */
+	if (newstate == TCP_CLOSE_STATE && BPF_CORE_READ(sk, sk_err))
 		return sock_info(sk, !f_targets);
 	info = sock_info(sk, false);
 	/* someone else's socket changing state while this task's syscall runs
@@ -537,7 +542,7 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 	if (newstate == TCP_SYN_SENT)
 		info = note_owner(sk); /* connect(), in the owner's syscall */
 	else if (is_letting_go(newstate))
-		info = note_letting_go(sk);
+		info = note_letting_go(sk, newstate);
 	else
 		info = sock_info(sk, !f_targets);
 	if (!info)

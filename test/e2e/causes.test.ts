@@ -223,6 +223,22 @@ describe.skipIf(skip)('causes of real resets', () => {
       cause: { code: 'ack-to-listener' },
     });
   });
+
+  it('one process holding both ends: the reset its close() of one end brings to the other is not taken for a close of that other', async () => {
+    const { out, resets } = await traced('self-pair', '127.0.0.1');
+    expect(out.rst_seen).toBe(true);
+    // the client end: closed by the process, with unread data
+    expect(one(resets, { direction: 'send', lport: out.client_port })).toMatchObject({
+      reason: 'TCP_ABORT_ON_CLOSE',
+      owner: { pid: out.pid, last_syscall: 'close', closed_ms_before: expect.any(Number) },
+    });
+    // the server end went to CLOSE inside that close(), by the RST: later
+    // news of its connection must not say the process closed it then
+    expect(one(resets, { direction: 'send', lport: out.server_port, reason: 'TCP_FLAGS' })).toMatchObject({
+      owner: { pid: out.pid, source: 'tuple', last_syscall: 'write', closed_ms_before: null },
+      cause: { code: 'ack-to-listener' },
+    });
+  });
 });
 
 describe.skipIf(skip)('sockets older than rsttrace', () => {

@@ -15,6 +15,9 @@
  *   rstscen shutdown-rdwr ADDR         reply hits a shutdown(SHUT_RDWR) socket
  *   rstscen linger2 ADDR               close() in FIN_WAIT2 with TCP_LINGER2 -1
  *   rstscen ack-listener ADDR          a bare ACK (raw socket) to a listener
+ *   rstscen self-pair ADDR             one process holds both ends; its close()
+ *                                      of one (unread data) resets the other;
+ *                                      later an ACK from the first's port
  *   rstscen hold ADDR                  connection now, reset (linger0) on a line of stdin
  *   rstscen keepalive SERVER_NETNS CLIENT_NETNS SERVER_ADDR SERVER_IFACE
  *                                      keepalive probes go unanswered
@@ -882,6 +885,64 @@ static int cmd_ack_listener(const char *addr)
 	return seen ? 0 : 1;
 }
 
+/*
+ * One process holds both ends of a connection. close() of the client end
+ * with unread data sends an RST that takes the server end to CLOSE in the
+ * softirq run inside that very close(): the process did not close the server
+ * end, the reset did. Then it closes the server end for real (a socket
+ * already in CLOSE: no state change), and a bare ACK from the client's port
+ * makes the listener answer with an RST, whose 4-tuple is the server end's:
+ * rsttrace names that connection's owner, and must not say it closed it at
+ * the time of the first close().
+ */
+static int cmd_self_pair(const char *addr)
+{
+	struct endpoint ep = parse_addr(addr, 0);
+	struct sockaddr_in *dst = (struct sockaddr_in *)&ep.ss;
+	int lport, err, has_ack = 0, seen;
+	uint32_t rst_seq = 0;
+
+	if (ep.ss.ss_family != AF_INET)
+		fail("self-pair: IPv4 only");
+	int lfd = listener(addr, &lport);
+	int cfd = connect_to(addr, lport, &err);
+
+	if (err)
+		fail("self-pair: connect");
+	int sfd = accept_one(lfd);
+	int cport = port_of(cfd);
+
+	if (write(sfd, "unread", 6) != 6)
+		die("write");
+	usleep(20000);		/* the data is in the client's receive queue */
+	close(cfd);		/* RST: the server end goes to CLOSE, in this close() */
+	usleep(20000);
+	int rerr = write(sfd, "x", 1) < 0 ? errno : 0;	/* EPIPE: it was reset */
+	usleep(20000);
+	close(sfd);		/* already CLOSE: destroyed now */
+	usleep(20000);
+
+	int raw = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+
+	if (raw < 0 || bind(raw, (struct sockaddr *)&ep.ss, ep.len))
+		die("raw socket");
+	struct tcphdr th = {
+		.source = htons(cport), .dest = htons(lport), .seq = htonl(0x1000),
+		.ack_seq = htonl(0x2000), .doff = sizeof(th) / 4, .ack = 1, .window = htons(1024),
+	};
+
+	th.check = tcp_csum(dst->sin_addr, dst->sin_addr, &th);
+	dst->sin_port = 0;
+	if (sendto(raw, &th, sizeof(th), 0, (struct sockaddr *)&ep.ss, ep.len) != sizeof(th))
+		die("sendto");
+	seen = read_rst(raw, lport, cport, &rst_seq, &has_ack);
+	close(raw);
+	close(lfd);
+	printf("{\"pid\":%d,\"client_port\":%d,\"server_port\":%d,\"server_write_errno\":\"%s\",\"rst_seen\":%s}\n",
+	       getpid(), cport, lport, errno_name(rerr), seen ? "true" : "false");
+	return seen ? 0 : 1;
+}
+
 /* ---- keepalive: two network namespaces ---- */
 
 static void enter_netns(const char *name)
@@ -981,7 +1042,7 @@ static void usage(void)
 	fprintf(stderr, "usage: rstscen refused ADDR PORT | burst ADDR PORT COUNT | "
 			"unread-close ADDR | linger0 ADDR | connect-unspec ADDR | kill ADDR |\n"
 			"       kb-timewait ADDR | kb-finwait1 ADDR | shutdown-rdwr ADDR | "
-			"linger2 ADDR | ack-listener ADDR | hold ADDR |\n"
+			"linger2 ADDR | ack-listener ADDR | self-pair ADDR | hold ADDR |\n"
 			"       keepalive SERVER_NETNS CLIENT_NETNS SERVER_ADDR SERVER_IFACE\n");
 	exit(2);
 }
@@ -1045,6 +1106,7 @@ static const struct {
 	{"shutdown-rdwr", cmd_shutdown_rdwr},
 	{"linger2", cmd_linger2},
 	{"ack-listener", cmd_ack_listener},
+	{"self-pair", cmd_self_pair},
 	{"hold", cmd_hold},
 };
 
