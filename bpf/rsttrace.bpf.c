@@ -33,9 +33,11 @@
 /* include/net/tcp_states.h */
 #define TCP_ESTABLISHED_STATE 1
 #define TCP_SYN_SENT 2
+#define TCP_SYN_RECV_STATE 3
 #define TCP_FIN_WAIT1_STATE 4
 #define TCP_CLOSE_STATE 7
 #define TCP_LAST_ACK_STATE 9
+#define TCP_LISTEN_STATE 10
 #define TCP_TIME_WAIT_STATE 6
 #define TCP_NEW_SYN_RECV_STATE 12
 /* sk_buff header offsets are ~0 while unset */
@@ -121,7 +123,8 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	/* cloned with a listener to the sockets it accepts */
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
 	__type(key, int);
 	__type(value, struct rst_sock_info);
 } sk_infos SEC(".maps");
@@ -539,9 +542,24 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	if (newstate == TCP_SYN_SENT)
+	if (newstate == TCP_SYN_SENT) {
 		info = note_owner(sk); /* connect(), in the owner's syscall */
-	else if (is_letting_go(newstate))
+	} else if (newstate == TCP_LISTEN_STATE) {
+		/* listen(), in the listener's syscall */
+		info = sock_info(sk, !f_targets || current_is_target());
+		if (info)
+			info->listener_tgid = bpf_get_current_pid_tgid() >> 32;
+	} else if (oldstate == TCP_LISTEN_STATE && newstate == TCP_SYN_RECV_STATE) {
+		/* a socket born of a listener, its storage a copy of the
+		 * listener's: only listener_tgid is its own */
+		info = sock_info(sk, false);
+		if (info) {
+			__u32 listener = info->listener_tgid;
+
+			__builtin_memset(info, 0, sizeof(*info));
+			info->listener_tgid = listener;
+		}
+	} else if (is_letting_go(newstate))
 		info = note_letting_go(sk, newstate);
 	else
 		info = sock_info(sk, !f_targets);
@@ -657,6 +675,8 @@ static __always_inline bool owned_by_target(const struct rst_event *e)
 	__u32 pid = e->owner.pid;
 
 	if (e->owner_source != RST_OWNER_NONE && bpf_map_lookup_elem(&targets, &pid))
+		return true;
+	if (e->flags & RST_F_TARGET_LISTENER)
 		return true;
 	return e->sock_ino && bpf_map_lookup_elem(&target_inodes, &e->sock_ino);
 }
@@ -792,6 +812,9 @@ static __always_inline void fill_owner(struct rst_event *e, const struct sock *s
 		if (info && info->owner.pid) {
 			e->owner_source = RST_OWNER_SOCKET;
 		} else {
+			if (f_targets && info && info->listener_tgid &&
+			    bpf_map_lookup_elem(&targets, &info->listener_tgid))
+				e->flags |= RST_F_TARGET_LISTENER;
 			info = NULL;
 		}
 	}
@@ -879,6 +902,9 @@ static __always_inline bool may_be_targets(const struct sock *sk)
 		return true;
 	info = sock_info(sk, false);
 	if (info && info->owner.pid && bpf_map_lookup_elem(&targets, &info->owner.pid))
+		return true;
+	/* accepted by a traced process, not yet read or written */
+	if (info && !info->owner.pid && info->listener_tgid && bpf_map_lookup_elem(&targets, &info->listener_tgid))
 		return true;
 	ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
 	if (ino && bpf_map_lookup_elem(&target_inodes, &ino))

@@ -32,6 +32,7 @@ enum rst_event_flags {
 	RST_F_FULLSOCK = 1 << 3, /* a full socket: queue and linger facts are valid */
 	RST_F_KTHREAD = 1 << 4, /* current is a kernel thread (ksoftirqd, kworker...) */
 	RST_F_LINGER = 1 << 5,  /* SO_LINGER is on (linger_sec holds its time) */
+	RST_F_TARGET_LISTENER = 1 << 6, /* -p: accepted from a traced process's listener, not yet used */
 };
 
 enum rst_owner_source {
@@ -77,11 +78,18 @@ struct rst_history {
 	__u32 __pad0;
 };
 
-/* What the kernel side remembers of a socket (LRU map keyed by its address),
- * and of a closed connection (LRU map keyed by its 4-tuple). */
+/* What the kernel side remembers of a socket (its storage, or an LRU map
+ * keyed by its address), and of a closed connection (LRU map keyed by its
+ * 4-tuple). */
 struct rst_sock_info {
 	struct rst_owner owner;
 	struct rst_history history;
+	/* the process that listen()ed, on a listener and (socket storage is
+	 * cloned to accepted sockets) on what it accepts: with -p, what a
+	 * traced process accepts is its own before it reads or writes it. Not
+	 * an owner: a master may listen and its workers accept. */
+	__u32 listener_tgid;
+	__u32 __pad0;
 };
 
 /* A connection's identity once its socket is gone: IPv4 (also v4-mapped)

@@ -127,6 +127,16 @@ describe.skipIf(skip)('rsttrace -- CMD', () => {
     expect(records.filter((r) => r.type === 'syscall_error').map((r) => r.errno)).toEqual(['ECONNRESET']);
   });
 
+  it('includes a reset on a socket the command accepted and never read nor wrote (its listener was the command\'s)', () => {
+    // connect-unspec: the server (a child of the command) accepts and blocks in recv(); nothing has used the socket yet
+    const { status, records, stdout } = traceCommand(['--', 'ip', 'netns', 'exec', ns.name, RSTSCEN, 'connect-unspec', '127.0.0.1']);
+    expect(status).toBe(0);
+    const out = JSON.parse(stdout.split('\n').find((l) => l.startsWith('{"client_pid"'))!);
+    const recv = resetsOf(records).find((r) => r.direction === 'recv' && r.lport === out.server_port);
+    expect(recv).toMatchObject({ owner: { pid: out.server_pid, last_syscall: 'recvfrom' } });
+    expect(records.find((r) => r.type === 'syscall_error' && r.pid === out.server_pid)).toMatchObject({ reset_id: recv!.id, errno: 'ECONNRESET' });
+  });
+
   it('includes timer-made resets on its sockets (keepalive over veth)', () => {
     const { status, records } = traceCommand(['--', RSTSCEN, 'keepalive', hosts.server.name, hosts.client.name, hosts.serverAddr, hosts.serverIface]);
     expect(status).toBe(0);
