@@ -551,8 +551,8 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 			info->listener_tgid = bpf_get_current_pid_tgid() >> 32;
 	} else if (oldstate == TCP_LISTEN_STATE && newstate == TCP_SYN_RECV_STATE) {
 		/* a socket born of a listener, its storage a copy of the
-		 * listener's: only listener_tgid is its own */
-		info = sock_info(sk, false);
+		 * listener's (if it had one): only listener_tgid is its own */
+		info = sock_info(sk, !f_targets);
 		if (info) {
 			__u32 listener = info->listener_tgid;
 
