@@ -307,7 +307,14 @@ export class Correlator {
       direction,
       wall_ns: clock.wallNs(r.monoNs),
       mono_ns: r.monoNs,
-      ...ends,
+      // named, not spread: a literal with a spread is built property by
+      // property, and V8 deoptimized this function hundreds of times a
+      // second over the representations of the fields after it
+      family: ends.family,
+      laddr: ends.laddr,
+      lport: ends.lport,
+      raddr: ends.raddr,
+      rport: ends.rport,
       state: r.state === null ? null : names.state(r.state),
       reason: r.reason === null ? null : names.reason(r.reason),
       reason_code: r.reason,
@@ -326,11 +333,7 @@ export class Correlator {
       },
       kernel_path: stack.path,
       socket,
-      history: r.history.map((h) => ({
-        from: names.state(h.from),
-        to: names.state(h.to),
-        ms_before: (r.monoNs - h.tsNs) / 1e6,
-      })),
+      history: this.history(r),
       segment: r.segment && {
         flags: tcpFlagNames(r.segment.tcpFlags),
         seq: r.segment.seq,
@@ -344,6 +347,13 @@ export class Correlator {
     // assigned, not spread into a copy: this runs once per record
     event.cause = explain(event);
     return event;
+  }
+
+  private history(r: RawRecord): ResetEvent['history'] {
+    const { names } = this.deps;
+    const out: ResetEvent['history'] = [];
+    for (const h of r.history) out.push({ from: names.state(h.from), to: names.state(h.to), ms_before: (r.monoNs - h.tsNs) / 1e6 });
+    return out;
   }
 
   /** The last reset on this connection by 4-tuple, either direction: when there is no cookie. */

@@ -198,7 +198,15 @@ export function createDecoder(layout: RecordLayout): Decoder {
     decode(batch, index) {
       const base = index * size;
       const v = new DataView(batch.buffer, batch.byteOffset + base, size);
-      const u64 = (at: number) => v.getUint32(at, true) + v.getUint32(at + 4, true) * TWO_32;
+      // a value that fits 31 bits comes out as a small integer whether this
+      // runs optimized or not: with `lo + hi * 2^32` alone, optimized code
+      // gave heap numbers, and the events built from both kinds deoptimized
+      // the correlator hundreds of times a second
+      const u64 = (at: number) => {
+        const lo = v.getUint32(at, true);
+        const hi = v.getUint32(at + 4, true);
+        return hi === 0 && lo <= 0x7fffffff ? lo | 0 : lo + hi * TWO_32;
+      };
       const flags = v.getUint8(o.flags);
       const ownerSource = v.getUint8(o.ownerSource);
 
