@@ -19,7 +19,7 @@ export function jsonlOutput(sink: Sink): Output {
   return {
     start: (ns, s) => sink.write(formatSessionStart(ns, s) + '\n'),
     events(events) {
-      if (events.length) sink.write(events.map(formatJsonLine).join('\n') + '\n');
+      if (events.length) sink.writeLines(events.map(formatJsonLine));
     },
     lost: (ns, lost, total) => sink.write(formatLost(ns, lost, total) + '\n'),
     end(ns, s) {
@@ -34,7 +34,7 @@ export function textOutput(sink: Sink, opts: TextOptions): Output {
   return {
     start: () => sink.write(TEXT_HEADER + '\n'),
     events(events) {
-      if (events.length) sink.write(events.map((e) => formatText(e, opts)).join('\n') + '\n');
+      if (events.length) sink.writeLines(events.map((e) => formatText(e, opts)));
     },
     lost: () => {},
     end: () => sink.close(),

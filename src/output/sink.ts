@@ -7,6 +7,8 @@ import { UserError } from '../errors.js';
 
 export interface Sink {
   write(chunk: string): void;
+  /** each line followed by a newline, in one write */
+  writeLines(lines: readonly string[]): void;
   close(): void;
   /** remove what was created, for a run that failed before tracing started */
   abandon(): void;
@@ -19,8 +21,8 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  * or (non-blocking, as stdout can be) none of it: wait for the reader rather
  * than drop the rest.
  */
-export function writeAll(fd: number, chunk: string): void {
-  const buf = Buffer.from(chunk);
+export function writeAll(fd: number, chunk: string | Uint8Array): void {
+  const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
   let off = 0;
   while (off < buf.length) {
     try {
@@ -32,23 +34,58 @@ export function writeAll(fd: number, chunk: string): void {
   }
 }
 
+/**
+ * Lines encoded into one buffer kept from batch to batch: a batch of events
+ * was joined into one string, then copied into a new Buffer (a third of
+ * rsttrace's CPU at full rate went there).
+ */
+const LINES_PER_CALL = 32;
+
+class LineEncoder {
+  private buf = Buffer.allocUnsafe(1 << 16);
+
+  encode(lines: readonly string[]): Buffer {
+    let worst = 0;
+    for (const l of lines) worst += 3 * l.length + 1; // UTF-8: at most 3 bytes a UTF-16 unit
+    if (worst > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(worst, 2 * this.buf.length));
+    // a few dozen lines a call: fewer calls than one per line, and no string
+    // big enough for V8's large-object space (mapped and unmapped each time)
+    let off = 0;
+    for (let i = 0; i < lines.length; i += LINES_PER_CALL) {
+      off += this.buf.write(lines.slice(i, i + LINES_PER_CALL).join('\n') + '\n', off);
+    }
+    return this.buf.subarray(0, off);
+  }
+}
+
+/** write() and writeLines() over one way of putting bytes out. */
+function sinkOf(put: (bytes: Uint8Array) => void, rest: Pick<Sink, 'close' | 'abandon'>): Sink {
+  const encoder = new LineEncoder();
+  return {
+    write(chunk) {
+      if (chunk.length > 0) put(Buffer.from(chunk));
+    },
+    writeLines(lines) {
+      if (lines.length > 0) put(encoder.encode(lines));
+    },
+    ...rest,
+  };
+}
+
 /** Lines to a file descriptor we do not own (stdout). EPIPE ends the run quietly. */
 export function fdSink(fd: number, onClosedByReader: () => void): Sink {
   let broken = false;
-  return {
-    write(chunk) {
-      if (broken || chunk.length === 0) return;
-      try {
-        writeAll(fd, chunk);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
-        broken = true;
-        onClosedByReader();
-      }
-    },
-    close() {},
-    abandon() {},
+  const put = (bytes: Uint8Array) => {
+    if (broken) return;
+    try {
+      writeAll(fd, bytes);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+      broken = true;
+      onClosedByReader();
+    }
   };
+  return sinkOf(put, { close() {}, abandon() {} });
 }
 
 /**
@@ -71,29 +108,29 @@ export function fileSink(path: string, force: boolean): Sink {
   }
   let open = true;
   let committed = 0;
-  return {
-    write(chunk) {
-      if (chunk.length === 0) return;
+  const put = (bytes: Uint8Array) => {
+    try {
+      writeAll(fd, bytes);
+      committed += bytes.length;
+    } catch (err) {
+      // a chunk is whole lines: never leave part of one behind
       try {
-        writeAll(fd, chunk);
-        committed += Buffer.byteLength(chunk);
-      } catch (err) {
-        // a chunk is whole lines: never leave part of one behind
-        try {
-          ftruncateSync(fd, committed);
-        } catch {
-          // the truncate failing too leaves the file as the kernel left it
-        }
-        throw err;
+        ftruncateSync(fd, committed);
+      } catch {
+        // the truncate failing too leaves the file as the kernel left it
       }
-    },
-    close() {
-      if (open) closeSync(fd);
-      open = false;
-    },
+      throw err;
+    }
+  };
+  const close = () => {
+    if (open) closeSync(fd);
+    open = false;
+  };
+  return sinkOf(put, {
+    close,
     abandon() {
-      this.close();
+      close();
       if (!existed && lstatSync(path, { throwIfNoEntry: false })?.isFile()) unlinkSync(path);
     },
-  };
+  });
 }
