@@ -38,7 +38,7 @@ export function detectFeatures(info: KernelInfo, force: readonly Feature[] = [])
     // helpers: the programs check them with CO-RE; only forcing is decided here
     'task-regs': !off.has('task-regs'),
     'socket-cookie': !off.has('socket-cookie'),
-    'sk-storage': info.functions?.bpf_sk_storage_tracing_allowed === true && !off.has('sk-storage'),
+    'sk-storage': info.functions.bpf_sk_storage_tracing_allowed === true && !off.has('sk-storage'),
   };
 }
 

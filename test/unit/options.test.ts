@@ -79,11 +79,19 @@ describe('doctor checks that cannot be staged on a test host', () => {
 
   it('a tracepoint missing from the kernel: one line naming it', async () => {
     const { checkTracepoints } = await import('../../src/preflight.js');
-    expect(() => checkTracepoints({ reasons: {}, states: {}, tracepoints: { tcp_send_reset: true, tcp_destroy_sock: false } })).toThrow(
+    expect(() => checkTracepoints({ reasons: {}, states: {}, tracepoints: { tcp_send_reset: true, tcp_destroy_sock: false }, functions: {} })).toThrow(
       /^tracepoint tcp_destroy_sock missing from this kernel's BTF; run rsttrace doctor/,
     );
     // optional ones (before 6.3) only turn a feature off
-    expect(() => checkTracepoints({ reasons: {}, states: {}, tracepoints: { tcp_send_reset: true, sock_send_length: false } })).not.toThrow();
+    expect(() => checkTracepoints({ reasons: {}, states: {}, tracepoints: { tcp_send_reset: true, sock_send_length: false }, functions: {} })).not.toThrow();
+  });
+
+  it('features from the kernel\'s BTF: socket storage for tracing programs when BTF has bpf_sk_storage_tracing_allowed (5.11)', async () => {
+    const { detectFeatures } = await import('../../src/features.js');
+    const info = { reasons: { 1: 'NO_SOCKET' }, states: {}, tracepoints: { sock_send_length: true, sock_recv_length: true } };
+    expect(detectFeatures({ ...info, functions: { bpf_sk_storage_tracing_allowed: true } })).toMatchObject({ reason: true, 'sock-length': true, 'sk-storage': true });
+    expect(detectFeatures({ ...info, functions: {} })['sk-storage']).toBe(false);
+    expect(detectFeatures({ ...info, functions: { bpf_sk_storage_tracing_allowed: true } }, ['sk-storage'])['sk-storage']).toBe(false);
   });
 
   it('kernel version parsing', async () => {
