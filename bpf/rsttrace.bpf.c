@@ -991,15 +991,25 @@ static __noinline void emit_errno(struct sock *sk, __s32 nr, __s32 err)
 	submit(NULL, e, false);
 }
 
-/* Children of targets are targets: servers hand connections to workers. */
+/*
+ * Children of targets are targets: servers hand connections to workers. A
+ * new process whose pid is still in the set is not the traced one (that one
+ * is gone, its pid reused): it leaves the set. Not at exit: a traced process
+ * closes its sockets after sched_process_exit, and its orphans reset later
+ * (--keep-waiting), all under its pid.
+ */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(rst_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ppid = parent->tgid, cpid = child->tgid;
 	__u8 one = 1;
 
-	if (!f_follow_forks || !f_targets || ppid == cpid || !bpf_map_lookup_elem(&targets, &ppid))
+	if (!f_targets || ppid == cpid)
 		return 0;
+	if (!f_follow_forks || !bpf_map_lookup_elem(&targets, &ppid)) {
+		bpf_map_delete_elem(&targets, &cpid);
+		return 0;
+	}
 	if (bpf_map_update_elem(&targets, &cpid, &one, BPF_ANY)) {
 		struct rst_counters *c = counters_get();
 
@@ -1009,16 +1019,3 @@ int BPF_PROG(rst_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-/* A traced process is gone (its last thread): its pid may be someone
- * else's next, who must not be traced for it. */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(rst_exit, struct task_struct *p)
-{
-	__u32 tgid;
-
-	if (!f_targets || BPF_CORE_READ(p, signal, live.counter) != 0)
-		return 0;
-	tgid = BPF_CORE_READ(p, tgid);
-	bpf_map_delete_elem(&targets, &tgid);
-	return 0;
-}

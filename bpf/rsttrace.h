@@ -32,7 +32,7 @@ enum rst_event_flags {
 	RST_F_FULLSOCK = 1 << 3, /* a full socket: queue and linger facts are valid */
 	RST_F_KTHREAD = 1 << 4, /* current is a kernel thread (ksoftirqd, kworker...) */
 	RST_F_LINGER = 1 << 5,  /* SO_LINGER is on (linger_sec holds its time) */
-	RST_F_TARGET_LISTENER = 1 << 6, /* -p: accepted from a traced process's listener, not yet used */
+	RST_F_TARGET_LISTENER = 1 << 6, /* -p: a traced process's listener, or accepted from one and not yet used */
 };
 
 enum rst_owner_source {

@@ -49,17 +49,30 @@ export function socketInodesOf(pids: number[], procRoot = '/proc'): number[] {
   return out;
 }
 
-/**
- * This process is in its terminal's foreground process group, as is the
- * command it started (same group): a Ctrl-C or a hang-up from the terminal
- * reaches both, and forwarding it would make two.
- */
-export function terminalSignalsReachCommand(stat = readFileSync('/proc/self/stat', 'utf8')): boolean {
+/** pgrp and the terminal's foreground group (tpgid) from /proc/PID/stat; null if gone. */
+function groups(pid: number | 'self', procRoot = '/proc'): { pgrp: number; tpgid: number } | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
   // pid (comm) state ppid pgrp session tty_nr tpgid ...
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const pgrp = Number(f[2]);
-  const tpgid = Number(f[5]);
-  return tpgid > 0 && tpgid === pgrp;
+  return { pgrp: Number(f[2]), tpgid: Number(f[5]) };
+}
+
+/**
+ * rsttrace and the command it started are both in their terminal's
+ * foreground process group: a Ctrl-C or a hang-up from the terminal reached
+ * both, and forwarding it would make two. (A SIGINT sent to rsttrace alone
+ * while both are in the foreground is then not passed on: rsttrace stops
+ * after its grace period and the command goes on.)
+ */
+export function terminalSignalsReachCommand(commandPid: number, procRoot = '/proc'): boolean {
+  const self = groups('self', procRoot);
+  const command = groups(commandPid, procRoot);
+  return self !== null && command !== null && self.tpgid > 0 && self.tpgid === self.pgrp && command.pgrp === self.tpgid;
 }
 
 export function alive(pid: number): boolean {

@@ -323,7 +323,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     if (command && command.child.exitCode === null && command.child.signalCode === null) {
       // the command decides when it ends; rsttrace follows it out. What the
       // terminal sent (Ctrl-C, hang-up) the command got too: not twice.
-      if (!((signal === 'SIGINT' || signal === 'SIGHUP') && terminalSignalsReachCommand())) command.child.kill(signal);
+      if (!((signal === 'SIGINT' || signal === 'SIGHUP') && terminalSignalsReachCommand(command.pid))) command.child.kill(signal);
       setTimeout(() => stop(`signal ${signal}`), COMMAND_GRACE_MS).unref();
       return;
     }

@@ -917,7 +917,7 @@ static int cmd_self_pair(const char *addr)
 	usleep(20000);		/* the data is in the client's receive queue */
 	close(cfd);		/* RST: the server end goes to CLOSE, in this close() */
 	usleep(20000);
-	int rerr = write(sfd, "x", 1) < 0 ? errno : 0;	/* EPIPE: it was reset */
+	int rerr = write(sfd, "x", 1) < 0 ? errno : 0;	/* ECONNRESET: it was reset */
 	usleep(20000);
 	close(sfd);		/* already CLOSE: destroyed now */
 	usleep(20000);
