@@ -129,13 +129,11 @@ export class Correlator {
     const held = new Set(this.waiting);
     this.waiting = [];
     const failed: SyscallErrorEvent[] = [];
-    const ownerless = new Map<number, ResetEvent>();
-    for (const { event } of this.ownerless) ownerless.set(event.id, event);
-    const inodes = new Map<number, number>();
+    // resets that may learn their owner from a failed syscall: the held ones, and new ones with a socket and no owner
+    const ownerless = new Map<number, { event: ResetEvent; ino: number }>();
+    for (const h of this.ownerless) ownerless.set(h.event.id, h);
     fresh.forEach((e, i) => {
-      if (e.owner !== null || e.sock_cookie === null) return;
-      ownerless.set(e.id, e);
-      inodes.set(e.id, freshRecords[i]!.sockIno);
+      if (e.owner === null && e.sock_cookie !== null) ownerless.set(e.id, { event: e, ino: freshRecords[i]!.sockIno });
     });
     for (const r of errors) {
       if (!held.has(r) && r.sockCookie && !this.resetsByCookie.has(r.sockCookie)) {
@@ -144,7 +142,7 @@ export class Correlator {
       }
       const err = this.syscallError(r);
       failed.push(err);
-      const reset = err.reset_id === null ? undefined : ownerless.get(err.reset_id);
+      const reset = err.reset_id === null ? undefined : ownerless.get(err.reset_id)?.event;
       if (reset) {
         // the process whose syscall on the socket failed holds it; its
         // times are the error's, not the reset's
@@ -156,7 +154,8 @@ export class Correlator {
     }
     const out: TraceEvent[] = this.releaseOwnerless();
     for (const e of fresh) {
-      if (ownerless.has(e.id)) this.ownerless.push({ event: e, ino: inodes.get(e.id)! });
+      const waiting = ownerless.get(e.id);
+      if (waiting) this.ownerless.push(waiting);
       else out.push(e);
     }
     for (const e of failed) out.push(e);
