@@ -159,6 +159,15 @@ struct {
 	__type(value, __u32);
 } target_inodes SEC(".maps");
 
+/* Ports the targets listened on when rsttrace started (-> tgid), from /proc:
+ * their listeners have no storage to clone a mark from. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct rst_listen_port);
+	__type(value, __u32);
+} target_ports SEC(".maps");
+
 /* Records are built here, filtered, and only then copied into the ring:
  * one slot per kind, as a softirq reset can interrupt a syscall's. */
 struct {
@@ -551,13 +560,24 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 			info->listener_tgid = bpf_get_current_pid_tgid() >> 32;
 	} else if (oldstate == TCP_LISTEN_STATE && newstate == TCP_SYN_RECV_STATE) {
 		/* a socket born of a listener, its storage a copy of the
-		 * listener's (if it had one): only listener_tgid is its own */
-		info = sock_info(sk, !f_targets);
+		 * listener's (if it had one): only listener_tgid is its own.
+		 * A listener older than rsttrace has none: its port says. */
+		__u32 *older = NULL;
+
+		if (f_targets) {
+			struct rst_listen_port k = {
+				.netns_ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
+				.port = BPF_CORE_READ(sk, __sk_common.skc_num),
+			};
+
+			older = bpf_map_lookup_elem(&target_ports, &k);
+		}
+		info = sock_info(sk, !f_targets || older);
 		if (info) {
 			__u32 listener = info->listener_tgid;
 
 			__builtin_memset(info, 0, sizeof(*info));
-			info->listener_tgid = listener;
+			info->listener_tgid = listener ? listener : older ? *older : 0;
 		}
 	} else if (is_letting_go(newstate))
 		info = note_letting_go(sk, newstate);

@@ -92,6 +92,14 @@ struct rst_sock_info {
 	__u32 __pad0;
 };
 
+/* A port a target listened on when rsttrace started (-p): what it accepts
+ * from then on is its own before anything reads or writes it. */
+struct rst_listen_port {
+	__u32 netns_ino;
+	__u16 port; /* host byte order */
+	__u16 __pad0;
+};
+
 /* A connection's identity once its socket is gone: IPv4 (also v4-mapped)
  * as AF_INET with the address in the first 4 bytes. */
 struct rst_tuple {

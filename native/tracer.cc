@@ -48,6 +48,7 @@ Napi::Function Tracer::Init(Napi::Env env) {
                          InstanceMethod<&Tracer::Close>("close"),
                          InstanceMethod<&Tracer::AddTargets>("addTargets"),
                          InstanceMethod<&Tracer::AddTargetInodes>("addTargetInodes"),
+                         InstanceMethod<&Tracer::AddTargetPorts>("addTargetPorts"),
                          InstanceMethod<&Tracer::Targets>("targets"),
                      });
 }
@@ -331,6 +332,23 @@ Napi::Value Tracer::AddTargetInodes(const Napi::CallbackInfo &info) {
     __u32 pid = static_cast<__u32>(pairs[i + 1]);
     if (bpf_map_update_elem(bpf_map__fd(skel_->maps.target_inodes), &ino, &pid, BPF_ANY)) {
       ErrnoError(info.Env(), "add target socket inode", errno).ThrowAsJavaScriptException();
+      break;
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// addTargetPorts([netns inode, port, tgid, ...]): ports targets listen on.
+Napi::Value Tracer::AddTargetPorts(const Napi::CallbackInfo &info) {
+  std::vector<double> triples;
+  if (!skel_ || !NumberList(info, "addTargetPorts(triples)", &triples)) return info.Env().Undefined();
+  for (size_t i = 0; i + 2 < triples.size(); i += 3) {
+    struct rst_listen_port key = {};
+    key.netns_ino = static_cast<__u32>(triples[i]);
+    key.port = static_cast<__u16>(triples[i + 1]);
+    __u32 pid = static_cast<__u32>(triples[i + 2]);
+    if (bpf_map_update_elem(bpf_map__fd(skel_->maps.target_ports), &key, &pid, BPF_ANY)) {
+      ErrnoError(info.Env(), "add target listening port", errno).ThrowAsJavaScriptException();
       break;
     }
   }

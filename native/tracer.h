@@ -24,6 +24,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value AddTargets(const Napi::CallbackInfo &info);       // addTargets([tgid...])
   Napi::Value AddTargetInodes(const Napi::CallbackInfo &info);  // addTargetInodes([ino, tgid, ...])
+  Napi::Value AddTargetPorts(const Napi::CallbackInfo &info);   // addTargetPorts([netns, port, tgid, ...])
   Napi::Value Targets(const Napi::CallbackInfo &info);          // targets(): tgid[]
 
   bool Open(Napi::Env env, uint32_t ring_bytes, Napi::Object filters, Napi::Object features);

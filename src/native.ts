@@ -69,6 +69,8 @@ export interface NativeTracer {
   addTargets(pids: number[]): void;
   /** [inode, tgid, inode, tgid, ...] */
   addTargetInodes(pairs: number[]): void;
+  /** [netns inode, port, tgid, ...]: ports the targets listen on */
+  addTargetPorts(triples: number[]): void;
   targets(): number[];
 }
 

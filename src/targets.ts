@@ -4,7 +4,8 @@
  * still alive, and the command rsttrace starts itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { constants } from 'node:os';
 import { scanSocketOwners } from './procinfo.js';
 
@@ -46,6 +47,47 @@ export function socketInodesOf(pids: number[], procRoot = '/proc'): number[] {
   const wanted = new Set(pids);
   const out: number[] = [];
   for (const [ino, owner] of scanSocketOwners(procRoot)) if (wanted.has(owner.pid)) out.push(ino, owner.pid);
+  return out;
+}
+
+/**
+ * [netns inode, port, pid, ...] of the TCP ports listened on by the sockets
+ * in `sockets` ([inode, pid, ...], as socketInodesOf gives them), from
+ * /proc/PID/net/tcp{,6} (state 0A): what they accept later is theirs before
+ * they read or write it.
+ */
+export function listeningPortsOf(sockets: number[], procRoot = '/proc'): number[] {
+  const held = new Map<number, number>(); // inode -> pid
+  for (let i = 0; i + 1 < sockets.length; i += 2) held.set(sockets[i]!, sockets[i + 1]!);
+  const out: number[] = [];
+  const seen = new Set<string>();
+  for (const pid of new Set(held.values())) {
+    let netns: number;
+    try {
+      netns = statSync(path.join(procRoot, String(pid), 'ns', 'net')).ino;
+    } catch {
+      continue; // gone
+    }
+    for (const file of ['tcp', 'tcp6']) {
+      let table: string;
+      try {
+        table = readFileSync(path.join(procRoot, String(pid), 'net', file), 'utf8');
+      } catch {
+        continue;
+      }
+      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+      for (const line of table.split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f[3] !== '0A') continue;
+        const owner = held.get(Number(f[9]));
+        const port = parseInt(f[1]?.split(':')[1] ?? '', 16);
+        const key = `${netns}:${port}`;
+        if (owner === undefined || Number.isNaN(port) || seen.has(key)) continue;
+        seen.add(key);
+        out.push(netns, port, owner);
+      }
+    }
+  }
   return out;
 }
 

@@ -33,7 +33,7 @@ import {
   parseRingMiB,
   parseSeconds,
 } from '../options.js';
-import { alive, socketInodesOf, startCommand, sudoInvoker, targetTree, terminalSignalsReachCommand } from '../targets.js';
+import { alive, listeningPortsOf, socketInodesOf, startCommand, sudoInvoker, targetTree, terminalSignalsReachCommand } from '../targets.js';
 import { checkBtf, checkPrivileges, checkTracepoints } from '../preflight.js';
 import { ProcessTable, SocketOwnerIndex } from '../procinfo.js';
 import { kernelSymbols, warmKernelSymbols } from '../symbols.js';
@@ -201,7 +201,9 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     // processes (and children) as they are now, and the sockets they already hold
     const tree = targetTree(opts.pids, opts.followForks);
     tracer.addTargets(tree);
-    tracer.addTargetInodes(socketInodesOf(tree));
+    const held = socketInodesOf(tree);
+    tracer.addTargetInodes(held);
+    tracer.addTargetPorts(listeningPortsOf(held));
   }
   const command = opts.command && startCommand(opts.command, sudoInvoker());
   if (command) tracer.addTargets([command.pid]);

@@ -108,6 +108,26 @@ describe.skipIf(skip)('-p PID', () => {
     expect(exitReset!.socket.rcv_unread_bytes).toBeGreaterThanOrEqual(100); // and the peer's FIN, if it came first
   });
 
+  it('a server listening before rsttrace started: a reset on what it accepts after is shown before it reads (its port is its own)', async () => {
+    // accepts and never reads; the client resets (SO_LINGER 0) right after connecting
+    const serverJs =
+      "const s = require('net').createServer((c) => { c.pause(); c.on('error', () => {}); });" +
+      " s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ pid: process.pid, port: s.address().port }))); setTimeout(() => process.exit(0), 15000);";
+    const server = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '-e', serverJs], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const out = JSON.parse(await new Promise<string>((r) => server.stdout!.once('data', (d) => r(String(d)))));
+      const trace = await startTrace(['-p', String(out.pid), '--keep-waiting']);
+      ns.exec(process.execPath, ['-e', `const c = require('net').connect(${out.port}, '127.0.0.1', () => setTimeout(() => c.resetAndDestroy(), 100));`]);
+      await new Promise((r) => setTimeout(r, 300));
+      const { records } = await trace.stop();
+      const recv = resetsOf(records).find((r) => r.direction === 'recv' && r.lport === out.port);
+      expect(recv).toMatchObject({ owner: { pid: out.pid } });
+      expect(records.find((r) => r.type === 'syscall_error' && r.pid === out.pid)).toMatchObject({ reset_id: recv!.id, errno: 'ECONNRESET' });
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
+
   it('a pid that does not exist: one line, exit status 1', () => {
     const r = spawnSync(process.execPath, [CLI, '-p', '4194303'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
