@@ -571,6 +571,9 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 			};
 
 			older = bpf_map_lookup_elem(&target_ports, &k);
+			/* its process gone and its pid someone else's: stale */
+			if (older && !bpf_map_lookup_elem(&targets, older))
+				older = NULL;
 		}
 		info = sock_info(sk, !f_targets || older);
 		if (info) {

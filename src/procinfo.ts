@@ -152,6 +152,28 @@ export class SocketOwnerIndex implements SocketOwners {
   }
 }
 
+/** The inodes of the sockets a process holds (its /proc/PID/fd); none if it is gone. */
+export function socketsHeldBy(pid: number, procRoot = '/proc'): number[] {
+  let fds: string[];
+  try {
+    fds = readdirSync(path.join(procRoot, String(pid), 'fd'));
+  } catch {
+    return []; // gone, or a kernel thread
+  }
+  const out: number[] = [];
+  for (const fd of fds) {
+    let target: string;
+    try {
+      target = readlinkSync(path.join(procRoot, String(pid), 'fd', fd));
+    } catch {
+      continue;
+    }
+    const m = /^socket:\[(\d+)\]$/.exec(target);
+    if (m) out.push(Number(m[1]));
+  }
+  return out;
+}
+
 /** Socket inode -> a process holding it, from /proc/PID/fd, once. */
 export function scanSocketOwners(procRoot = '/proc'): Map<number, SocketOwner> {
   const owners = new Map<number, SocketOwner>();
@@ -162,23 +184,8 @@ export function scanSocketOwners(procRoot = '/proc'): Map<number, SocketOwner> {
     return owners;
   }
   for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = readdirSync(path.join(procRoot, pid, 'fd'));
-    } catch {
-      continue; // gone, or a kernel thread
-    }
     let proc: SocketOwner | undefined;
-    for (const fd of fds) {
-      let target: string;
-      try {
-        target = readlinkSync(path.join(procRoot, pid, 'fd', fd));
-      } catch {
-        continue;
-      }
-      const m = /^socket:\[(\d+)\]$/.exec(target);
-      if (!m) continue;
-      const ino = Number(m[1]);
+    for (const ino of socketsHeldBy(Number(pid), procRoot)) {
       if (owners.has(ino)) continue;
       if (!proc) {
         let comm = '';

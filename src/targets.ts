@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { constants } from 'node:os';
-import { scanSocketOwners } from './procinfo.js';
+import { socketsHeldBy } from './procinfo.js';
 
 /** pid -> parent pid, from /proc/PID/stat (the comm may hold spaces and parentheses). */
 function parents(procRoot: string): Map<number, number> {
@@ -42,11 +42,21 @@ export function targetTree(pids: number[], children: boolean, procRoot = '/proc'
   return [...set];
 }
 
-/** [inode, pid, inode, pid, ...] of the sockets the pids hold now. */
+/**
+ * [inode, pid, inode, pid, ...] of the sockets the pids hold now, read from
+ * their own fd tables: a socket also held by another process (a listener
+ * shared with a master) is theirs too.
+ */
 export function socketInodesOf(pids: number[], procRoot = '/proc'): number[] {
-  const wanted = new Set(pids);
   const out: number[] = [];
-  for (const [ino, owner] of scanSocketOwners(procRoot)) if (wanted.has(owner.pid)) out.push(ino, owner.pid);
+  const seen = new Set<number>();
+  for (const pid of pids) {
+    for (const ino of socketsHeldBy(pid, procRoot)) {
+      if (seen.has(ino)) continue;
+      seen.add(ino);
+      out.push(ino, pid);
+    }
+  }
   return out;
 }
 
@@ -61,6 +71,7 @@ export function listeningPortsOf(sockets: number[], procRoot = '/proc'): number[
   for (let i = 0; i + 1 < sockets.length; i += 2) held.set(sockets[i]!, sockets[i + 1]!);
   const out: number[] = [];
   const seen = new Set<string>();
+  const tablesRead = new Set<number>(); // a netns's tables list all its sockets: read once
   for (const pid of new Set(held.values())) {
     let netns: number;
     try {
@@ -68,6 +79,8 @@ export function listeningPortsOf(sockets: number[], procRoot = '/proc'): number[
     } catch {
       continue; // gone
     }
+    if (tablesRead.has(netns)) continue;
+    tablesRead.add(netns);
     for (const file of ['tcp', 'tcp6']) {
       let table: string;
       try {

@@ -203,7 +203,12 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     tracer.addTargets(tree);
     const held = socketInodesOf(tree);
     tracer.addTargetInodes(held);
-    tracer.addTargetPorts(listeningPortsOf(held));
+    try {
+      tracer.addTargetPorts(listeningPortsOf(held));
+    } catch (err) {
+      // a full map costs coverage, not the run
+      io.stderr(`rsttrace: warning: not every listening port of the traced processes was noted (${(err as Error).message}); what they accept is traced from its first read or write`);
+    }
   }
   const command = opts.command && startCommand(opts.command, sudoInvoker());
   if (command) tracer.addTargets([command.pid]);

@@ -1,9 +1,9 @@
 /** What -p reads from /proc: the ports the traced processes listen on. */
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listeningPortsOf } from '../../src/targets.js';
+import { listeningPortsOf, socketInodesOf } from '../../src/targets.js';
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
 
@@ -30,6 +30,25 @@ describe('listening ports of traced processes', () => {
       expect(listeningPortsOf(held, proc)).toEqual([netns, 8080, 100, netns, 443, 100]);
       expect(listeningPortsOf([], proc)).toEqual([]);
       expect(listeningPortsOf([5001, 999], proc)).toEqual([]); // gone: no /proc/999
+    } finally {
+      rmSync(proc, { recursive: true, force: true });
+    }
+  });
+
+  it('the sockets of the traced pids from their own fd tables, also one a lower pid shares (a master\'s listener)', () => {
+    const proc = mkdtempSync(path.join(tmpdir(), 'rsttrace-proc-'));
+    const hold = (pid: number, fd: number, target: string) => {
+      mkdirSync(path.join(proc, String(pid), 'fd'), { recursive: true });
+      symlinkSync(target, path.join(proc, String(pid), 'fd', String(fd)));
+    };
+    try {
+      hold(10, 3, 'socket:[7000]'); // the master, not traced
+      hold(20, 3, 'socket:[7000]'); // the worker, traced: the same listener
+      hold(20, 4, 'socket:[7001]');
+      hold(20, 5, 'pipe:[9]');
+      hold(30, 3, 'socket:[7001]'); // also traced: the socket is reported once
+      expect(socketInodesOf([20, 30], proc)).toEqual([7000, 20, 7001, 20]);
+      expect(socketInodesOf([99], proc)).toEqual([]); // gone
     } finally {
       rmSync(proc, { recursive: true, force: true });
     }
