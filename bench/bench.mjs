@@ -403,7 +403,10 @@ async function stormOnce(variant, rate) {
   let tracer = null;
   let idle = null;
   try {
-    if (variant === 'rsttrace') tracer = await startRsttrace(capture);
+    // --netns: the losses counted are then the namespace's alone (a reset
+    // elsewhere on the host, dropped in a full ring, made one run's
+    // accounting one off)
+    if (variant === 'rsttrace') tracer = await startRsttrace(capture, ['--netns', ns.name]);
     if (variant === 'rsttrace-p-idle') {
       // issue 4: -p on an idle process while another one storms: nothing may reach user space
       idle = start('sleep', ['1000']);
@@ -503,7 +506,7 @@ function stormSection(byRate) {
     '',
     '```',
     `${cmdGen(0)}            # max rate; -r 50000 / -r 10000 for the paced rows`,
-    toolCmd(['-q', '-w', 'FILE', '--force', '--ready-file', 'READY']),
+    toolCmd(['-q', '-w', 'FILE', '--force', '--ready-file', 'READY', '--netns', 'NS']),
     `${toolCmd(['-q', '-w', 'FILE', '--force', '--ready-file', 'READY', '-p', 'PID'])}   # PID: a sleep 1000 the bench starts`,
     `bpftrace -e '${BPFTRACE_PRINT}' > FILE`,
     `bpftrace -e '${BPFTRACE_COUNT}' > FILE`,
