@@ -9,18 +9,28 @@ import path from 'node:path';
 import { constants } from 'node:os';
 import { socketsHeldBy } from './procinfo.js';
 
-/** pid -> parent pid, from /proc/PID/stat (the comm may hold spaces and parentheses). */
+/**
+ * The fields of /proc/PID/stat after "pid (comm)", from state on (the comm
+ * may hold spaces and parentheses): [state, ppid, pgrp, session, tty_nr,
+ * tpgid, ...]; null if the process is gone.
+ */
+function statFields(pid: number | string, procRoot: string): string[] | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** pid -> parent pid, from /proc/PID/stat. */
 function parents(procRoot: string): Map<number, number> {
   const out = new Map<number, number>();
   for (const d of readdirSync(procRoot)) {
     if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`${procRoot}/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      out.set(Number(d), ppid);
-    } catch {
-      // exited meanwhile
-    }
+    const f = statFields(d, procRoot);
+    if (f) out.set(Number(d), Number(f[1])); // else exited meanwhile
   }
   return out;
 }
@@ -105,16 +115,9 @@ export function listeningPortsOf(sockets: number[], procRoot = '/proc'): number[
 }
 
 /** pgrp and the terminal's foreground group (tpgid) from /proc/PID/stat; null if gone. */
-function groups(pid: number | 'self', procRoot = '/proc'): { pgrp: number; tpgid: number } | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // pid (comm) state ppid pgrp session tty_nr tpgid ...
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { pgrp: Number(f[2]), tpgid: Number(f[5]) };
+function groups(pid: number | 'self', procRoot: string): { pgrp: number; tpgid: number } | null {
+  const f = statFields(pid, procRoot);
+  return f && { pgrp: Number(f[2]), tpgid: Number(f[5]) };
 }
 
 /**
