@@ -645,7 +645,7 @@ static __always_inline struct rst_event *draft(__u8 kind)
 	struct rst_event *e = bpf_map_lookup_elem(&drafts, &slot);
 
 	if (e)
-		__builtin_memset(e, 0, offsetof(struct rst_event, kstack));
+		__builtin_memset(e, 0, RST_RECORD_HEAD_BYTES);
 	return e;
 }
 
@@ -738,31 +738,148 @@ static __always_inline bool wanted(const struct rst_event *e)
 	return true;
 }
 
-/* The draft, if wanted, into the ring buffer, with the kernel stack of now. */
-static __always_inline void submit(void *ctx, const struct rst_event *d, bool stack)
+/* ---- kernel stacks ------------------------------------------------------------ */
+
+/*
+ * Walking a reset's kernel stack (15 to 30 frames through the ORC tables)
+ * costs 2 to 5 us, more than all the rest of its program: in a storm of
+ * refused connects it was 10 of the 17 us rsttrace added to each connect.
+ * So each CPU walks at most STACK_BUDGET stacks per STACK_WINDOW_NS. Past
+ * that, a record whose kernel context (its stack key) had its stack walked
+ * on this CPU within STACK_REUSE_NS is sent without one, flagged, and user
+ * space shows that walk's stack and says whose it is. A context not walked
+ * lately is always walked.
+ */
+#define STACK_WINDOW_NS 100000000ULL /* 100 ms */
+#define STACK_BUDGET 100             /* walks per window per CPU: 1000/s */
+#define STACK_REUSE_NS 1000000000ULL
+
+/* What the stack of a reset depends on, as far as the kernel can tell
+ * without walking it. (The softirq bits of the preempt count would say
+ * more, but __preempt_count is a ksym only with CONFIG_KALLSYMS_ALL.) */
+struct stack_ctx {
+	__u32 cpu;
+	__u32 reason;
+	__s32 syscall_nr;
+	__u8 kind;
+	__u8 state;
+	__u8 task;  /* 1 a kernel thread, 2 the socket's owner (so not softirq on another's behalf) */
+	__u8 given; /* RST_F_SOCK | RST_F_SEGMENT | RST_F_FULLSOCK */
+};
+
+struct stack_walk {
+	__u64 ts_ns;
+	__u32 key;  /* stack_key of the records with this context */
+	__u32 __pad0;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct stack_ctx);
+	__type(value, struct stack_walk);
+} stack_walks SEC(".maps");
+
+struct stack_budget {
+	__u64 window_ns;
+	__u32 walks;
+	__u32 keys; /* stack keys this CPU handed out */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stack_budget);
+} stack_budgets SEC(".maps");
+
+/*
+ * Must this record's stack be walked? Either way d->stack_key is set (when
+ * the kernel can tell the context), *walk is the context's entry if it has
+ * one (renewed after a walk), and *key the context, to insert if it has
+ * none (kind 0: nothing to remember).
+ */
+static __always_inline bool stack_walk_due(struct rst_event *d, struct stack_ctx *key,
+					   struct stack_walk **walk)
+{
+	struct stack_budget *b;
+	__u32 zero = 0;
+
+	*walk = NULL;
+	__builtin_memset(key, 0, sizeof(*key)); /* kind 0: no context to reuse */
+	b = bpf_map_lookup_elem(&stack_budgets, &zero);
+	if (!b)
+		return true;
+	key->cpu = d->cpu;
+	key->reason = d->reason;
+	key->syscall_nr = d->syscall_nr;
+	key->kind = d->kind;
+	key->state = d->state;
+	key->task = (d->flags & RST_F_KTHREAD ? 1 : 0) |
+		    (d->owner_source == RST_OWNER_SOCKET && d->owner.tid == d->tid ? 2 : 0);
+	key->given = d->flags & (RST_F_SOCK | RST_F_SEGMENT | RST_F_FULLSOCK);
+	*walk = bpf_map_lookup_elem(&stack_walks, key);
+	/* unique without atomics: the CPU in the top bits */
+	d->stack_key = *walk ? (*walk)->key : (d->cpu << 20) | (++b->keys & 0xfffff);
+	if (d->ts_ns - b->window_ns >= STACK_WINDOW_NS) {
+		b->window_ns = d->ts_ns;
+		b->walks = 0;
+	}
+	if (b->walks < STACK_BUDGET || !*walk || d->ts_ns - (*walk)->ts_ns >= STACK_REUSE_NS) {
+		b->walks++;
+		return true;
+	}
+	return false;
+}
+
+/* The draft, if wanted, into the ring buffer, with the kernel stack of now
+ * (walked, or its context's last walk). */
+static __always_inline void submit(void *ctx, struct rst_event *d, bool stack)
 {
 	struct rst_counters *c = counters_get();
+	struct stack_walk *walk = NULL;
+	struct stack_ctx key;
 	struct rst_event *e;
+	long walked;
 
 	if (!wanted(d)) {
 		if (c)
 			c->filtered++;
 		return;
 	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		if (c)
-			c->ringbuf_drops++;
-		return;
+	if (stack && stack_walk_due(d, &key, &walk)) {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e)
+			goto lost;
+		__builtin_memcpy(e, d, RST_RECORD_HEAD_BYTES);
+		walked = bpf_get_stack(ctx, e->kstack, sizeof(e->kstack), 0);
+		e->kstack_bytes = walked;
+		bpf_ringbuf_submit(e, 0);
+		if (walked > 0 && key.kind) {
+			/* from now on, this context may reuse this walk */
+			if (walk) {
+				walk->ts_ns = d->ts_ns;
+			} else {
+				struct stack_walk w = { .ts_ns = d->ts_ns, .key = d->stack_key };
+
+				bpf_map_update_elem(&stack_walks, &key, &w, BPF_ANY);
+			}
+		}
+	} else {
+		if (stack)
+			d->flags |= RST_F_STACK_REUSED;
+		e = bpf_ringbuf_reserve(&events, RST_RECORD_HEAD_BYTES, 0);
+		if (!e)
+			goto lost;
+		__builtin_memcpy(e, d, RST_RECORD_HEAD_BYTES);
+		bpf_ringbuf_submit(e, 0);
 	}
-	__builtin_memcpy(e, d, offsetof(struct rst_event, kstack));
-	if (stack)
-		e->kstack_bytes = bpf_get_stack(ctx, e->kstack, sizeof(e->kstack), 0);
-	else
-		e->kstack_bytes = 0;
-	bpf_ringbuf_submit(e, 0);
 	if (c)
 		c->events++;
+	return;
+lost:
+	if (c)
+		c->ringbuf_drops++;
 }
 
 static __always_inline void fill_task(struct rst_event *e, __u8 kind)

@@ -33,6 +33,7 @@ enum rst_event_flags {
 	RST_F_KTHREAD = 1 << 4, /* current is a kernel thread (ksoftirqd, kworker...) */
 	RST_F_LINGER = 1 << 5,  /* SO_LINGER is on (linger_sec holds its time) */
 	RST_F_TARGET_LISTENER = 1 << 6, /* -p: a traced process's listener, or accepted from one and not yet used */
+	RST_F_STACK_REUSED = 1 << 7, /* kstack not walked: it is stack_key's last walk (rate limit) */
 };
 
 enum rst_owner_source {
@@ -147,8 +148,16 @@ struct rst_event {
 	struct rst_owner owner;  /* valid when owner_source != RST_OWNER_NONE */
 	struct rst_history history;
 	__s32 kstack_bytes; /* bpf_get_stack() result: bytes filled, or -errno */
-	__u32 __pad1;
-	__u64 kstack[RST_STACK_DEPTH]; /* return addresses, innermost first */
+	/* the record's kernel context (kind, reason, state, syscall, irq
+	 * context, CPU) as a number: a record with RST_F_STACK_REUSED has the
+	 * stack of the last walked record with the same key; 0 for no stack */
+	__u32 stack_key;
+	/* return addresses, innermost first. Only a walked stack is sent: a
+	 * record without one stops here in the ring (RST_RECORD_HEAD_BYTES),
+	 * and the addon hands every record on at the full size, zero-filled. */
+	__u64 kstack[RST_STACK_DEPTH];
 };
+
+#define RST_RECORD_HEAD_BYTES __builtin_offsetof(struct rst_event, kstack)
 
 #endif /* RSTTRACE_H */

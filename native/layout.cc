@@ -12,6 +12,7 @@ static_assert(sizeof(struct rst_event) ==
                   offsetof(struct rst_event, kstack) + sizeof(((struct rst_event *)0)->kstack),
               "rst_event has trailing padding: make it explicit in rsttrace.h");
 static_assert(offsetof(struct rst_event, kstack) % 8 == 0, "kstack must be 8-byte aligned");
+static_assert(RST_RECORD_HEAD_BYTES == offsetof(struct rst_event, kstack), "a record without a stack ends where kstack starts");
 static_assert(offsetof(struct rst_event, owner) % 8 == 0, "owner must be 8-byte aligned");
 
 Napi::Object RecordLayout(Napi::Env env) {
@@ -69,6 +70,7 @@ Napi::Object RecordLayout(Napi::Env env) {
   FIELD(history.new_state);
   FIELD(history.count);
   FIELD(kstack_bytes);
+  FIELD(stack_key);
   FIELD(kstack);
 #undef FIELD
 
@@ -84,6 +86,7 @@ Napi::Object RecordLayout(Napi::Env env) {
   CONST(RST_F_KTHREAD);
   CONST(RST_F_LINGER);
   CONST(RST_F_TARGET_LISTENER);
+  CONST(RST_F_STACK_REUSED);
   CONST(RST_OWNER_NONE);
   CONST(RST_OWNER_SOCKET);
   CONST(RST_OWNER_TUPLE);

@@ -169,10 +169,15 @@ Napi::Value Tracer::Start(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// Records come at two sizes: whole, or without the stack area when no stack
+// was walked (RST_RECORD_HEAD_BYTES). Each goes on at the full size, the
+// rest zero-filled: a batch is an array at one stride.
 int Tracer::OnSample(void *ctx, void *data, size_t size) {
   auto *self = static_cast<Tracer *>(ctx);
   const auto *bytes = static_cast<const uint8_t *>(data);
+  if (size > sizeof(struct rst_event)) size = sizeof(struct rst_event);
   self->batch_.insert(self->batch_.end(), bytes, bytes + size);
+  self->batch_.resize(self->batch_.size() + (sizeof(struct rst_event) - size), 0);
   return self->batch_.size() >= kMaxBatchBytes ? kBatchFull : 0;
 }
 

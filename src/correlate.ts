@@ -13,6 +13,7 @@ import {
   ERRNO_NAMES,
   tcpFlagNames,
   type Owner,
+  type KernelPath,
   type ResetEvent,
   type SocketFacts,
   type SyscallErrorEvent,
@@ -37,9 +38,23 @@ const MAX_STACKS = 4096;
 interface StackInfo {
   bytes: Uint8Array;
   /** shared by every event with this stack: outputs may cache by identity */
-  path: { signature: string; stack: string[] };
+  path: KernelPath;
   facts: StackFacts;
 }
+
+/** A kernel context's last walked stack, for its records sent without one. */
+interface LastWalk {
+  stack: StackInfo;
+  /** that stack, said to be event `stack_from_event`'s: made once, shared */
+  path: KernelPath;
+}
+
+/** A record sent without a stack whose walk never came (ring order makes that rare). */
+const NO_STACK: StackInfo = {
+  bytes: new Uint8Array(0),
+  path: { signature: '', stack: [], stack_from_event: null },
+  facts: stackFacts([]),
+};
 
 export interface CorrelatorDeps {
   names: KernelNames;
@@ -96,6 +111,8 @@ export class Correlator {
   /** by a hash of direction and 4-tuple, compared on the way out (a string key cost more than the rest of the lookup) */
   private resetsByTuple = new BoundedMap<number, Remembered>(MAX_REMEMBERED);
   private stacks = new BoundedMap<number, StackInfo>(MAX_STACKS);
+  /** by the kernel's stack key */
+  private lastWalks = new BoundedMap<number, LastWalk>(MAX_STACKS);
 
   constructor(private readonly deps: CorrelatorDeps) {}
 
@@ -198,14 +215,34 @@ export class Correlator {
     };
   }
 
-  private stack(kstack: Uint8Array): StackInfo {
+  /**
+   * The record's stack and the path to show: its own, or, for one the
+   * kernel did not walk (rate limit), its context's last walked stack,
+   * naming the event it was walked for.
+   */
+  private stack(r: RawRecord, id: number): { stack: StackInfo; path: KernelPath } {
+    if (r.stackReused) {
+      const last = this.lastWalks.get(r.stackKey);
+      return last ?? { stack: NO_STACK, path: NO_STACK.path };
+    }
+    const stack = this.walkedStack(r.kstack);
+    // the records of this context that follow unwalked show this walk
+    if (r.stackKey) this.lastWalks.set(r.stackKey, { stack, path: { ...stack.path, stack_from_event: id } });
+    return { stack, path: stack.path };
+  }
+
+  private walkedStack(kstack: Uint8Array): StackInfo {
     // looked up by a hash of the bytes, then compared: no string per record
     const key = stackHash(kstack);
     let info = this.stacks.get(key);
     if (!info || !sameBytes(info.bytes, kstack)) {
       const frames = meaningfulFrames(stackAddresses(kstack).map((a) => this.deps.symbols.name(a)));
       // a copy: the batch the record came in is not kept alive by the cache
-      info = { bytes: new Uint8Array(kstack), path: { signature: pathSignature(frames), stack: frames }, facts: stackFacts(frames) };
+      info = {
+        bytes: new Uint8Array(kstack),
+        path: { signature: pathSignature(frames), stack: frames, stack_from_event: null },
+        facts: stackFacts(frames),
+      };
       this.stacks.set(key, info);
     }
     return info;
@@ -280,7 +317,7 @@ export class Correlator {
     const { names, clock } = this.deps;
     const id = this.nextId++;
     const ends = this.endpoints(r);
-    const stack = this.stack(r.kstack);
+    const { stack, path } = this.stack(r, id);
     const syscall = this.syscallName(r.syscallNr);
     const ctx = contextOf(stack.facts, { comm: r.comm, kthread: r.kthread, syscall });
     const inProcess = ctx.kind === 'syscall' || ctx.kind === 'softirq';
@@ -330,7 +367,7 @@ export class Correlator {
         comm: inProcess ? r.comm : null,
         timer: ctx.timer,
       },
-      kernel_path: stack.path,
+      kernel_path: path,
       socket,
       history: this.history(r),
       segment: r.segment && {

@@ -79,6 +79,10 @@ export interface RawRecord {
    *  (stackAddresses() reads them); empty if the stack was not read. A view
    *  into the batch: the same bytes are the same stack. */
   kstack: Uint8Array;
+  /** the kernel context the stack belongs to (0: none); with stackReused,
+   *  the stack was not walked: it is the last walked one of this key */
+  stackKey: number;
+  stackReused: boolean;
 }
 
 export function stackAddresses(kstack: Uint8Array): bigint[] {
@@ -158,6 +162,7 @@ export function createDecoder(layout: RecordLayout): Decoder {
     hCount: f('history.count'),
     kstackBytes: f('kstack_bytes'),
     kstack: f('kstack'),
+    stackKey: f('stack_key'),
   };
   const commLen = c('RST_COMM_LEN');
   const historyLen = c('RST_HISTORY_LEN');
@@ -172,6 +177,7 @@ export function createDecoder(layout: RecordLayout): Decoder {
   const F_FULLSOCK = c('RST_F_FULLSOCK');
   const F_KTHREAD = c('RST_F_KTHREAD');
   const F_LINGER = c('RST_F_LINGER');
+  const F_STACK_REUSED = c('RST_F_STACK_REUSED');
   const OWNER_SOCKET = c('RST_OWNER_SOCKET');
   const OWNER_TUPLE = c('RST_OWNER_TUPLE');
 
@@ -276,6 +282,8 @@ export function createDecoder(layout: RecordLayout): Decoder {
             : null,
         history,
         kstack,
+        stackKey: v.getUint32(o.stackKey, true),
+        stackReused: (flags & F_STACK_REUSED) !== 0,
       };
     },
   };

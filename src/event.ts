@@ -83,6 +83,19 @@ interface Endpoints {
   rport: number;
 }
 
+/** The kernel path of a reset: shared by every event with that stack. */
+export interface KernelPath {
+  /** "caller → function that reset" */
+  signature: string;
+  /** symbolized frames, innermost first */
+  stack: string[];
+  /** null when this reset's own stack was walked; else the id of the event
+   *  whose stack this is: past 1000 walks a second on a CPU, a reset in the
+   *  same kernel context (direction, reason, state, syscall, task) as one
+   *  walked within the last second is not walked again */
+  stack_from_event: number | null;
+}
+
 export interface ResetEvent extends Endpoints {
   type: 'reset';
   /** sequence number within this run, from 1, shared with syscall errors */
@@ -103,7 +116,7 @@ export interface ResetEvent extends Endpoints {
   current: { pid: number; tid: number; comm: string };
   owner: Owner | null;
   context: Context;
-  kernel_path: { signature: string; stack: string[] };
+  kernel_path: KernelPath;
   socket: SocketFacts | null;
   /** the socket's recent state changes, oldest first */
   history: StateChange[];

@@ -99,7 +99,10 @@ export function formatResetDetails(e: ResetEvent, opts: TextOptions): string[] {
       );
     }
     lines.push(`  current: ${e.current.pid}/${e.current.comm} cpu ${e.cpu} · netns ${e.netns} · cookie ${e.sock_cookie ?? '-'}`);
-    if (e.kernel_path.stack.length) lines.push(`  stack: ${e.kernel_path.stack.join(' ← ')}`);
+    if (e.kernel_path.stack.length) {
+      const whose = e.kernel_path.stack_from_event === null ? '' : ` (not walked: the stack of #${e.kernel_path.stack_from_event}, same kernel context)`;
+      lines.push(`  stack${whose}: ${e.kernel_path.stack.join(' ← ')}`);
+    }
   }
   return lines;
 }

@@ -34,5 +34,21 @@ describe.skipIf(skip)('completeness against the kernel counters', () => {
     expect(mine.every((r) => r.direction === 'recv' || r.reason === 'NO_SOCKET')).toBe(true);
     expect(stderr).toMatch(/, 0 lost\n/);
     expect(records.filter((r) => r.type === 'lost')).toHaveLength(0);
+
+    // 2000 resets in well under a second: past 100 walks per 100 ms on a
+    // CPU, a reset's stack is its kernel context's last walked one, named
+    const byId = new Map(mine.map((r) => [r.id, r]));
+    const reused = mine.filter((r) => r.kernel_path.stack_from_event !== null);
+    expect(reused.length).toBeGreaterThan(BURST);
+    for (const r of reused) {
+      const walked = byId.get(r.kernel_path.stack_from_event);
+      if (!walked) throw new Error(`event ${r.id}'s stack comes from event ${r.kernel_path.stack_from_event}, not in the output`);
+      expect(walked.kernel_path.stack_from_event).toBeNull();
+      expect(walked.id).toBeLessThan(r.id);
+      for (const k of ['direction', 'reason', 'state', 'cpu']) expect(walked[k]).toEqual(r[k]);
+      expect(walked.context).toEqual(r.context);
+      expect(r.kernel_path.stack).toEqual(walked.kernel_path.stack);
+    }
+    expect(mine.every((r) => r.kernel_path.stack.length > 5)).toBe(true);
   });
 });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Correlator } from '../../src/correlate.js';
 import type { RawRecord } from '../../src/decode.js';
+import type { ResetEvent } from '../../src/event.js';
 import { kernelNames } from '../../src/kernel.js';
 import { ProcessTable } from '../../src/procinfo.js';
 import { parseKallsyms, symbolizer } from '../../src/symbols.js';
@@ -34,6 +35,8 @@ function raw(over: Partial<RawRecord>): RawRecord {
     owner: null,
     history: [],
     kstack: new Uint8Array(0),
+    stackKey: 0,
+    stackReused: false,
     ...over,
   };
 }
@@ -153,5 +156,52 @@ describe('correlation without socket cookies (kernels before 5.12)', () => {
     const [reset] = c.process([raw({ kind: 'recv', lport: 5000, rport: 80 })]);
     const [err] = c.process([raw({ kind: 'errno', err: 32, lport: 5000, rport: 80, monoNs: 2_000_000 })]);
     expect(err).toMatchObject({ reset_id: (reset as { id: number }).id, errno: 'EPIPE' });
+  });
+});
+
+describe('stacks the kernel did not walk (rate limit)', () => {
+  const KALLSYMS = ['ffffffff81a00000 T tcp_v4_rcv', 'ffffffff81a00100 t tcp_v4_send_reset', 'ffffffff81b00000 T tcp_close'].join('\n');
+  const stackOf = (...addrs: bigint[]) => {
+    const b = new Uint8Array(addrs.length * 8);
+    const v = new DataView(b.buffer);
+    addrs.forEach((a, i) => v.setBigUint64(i * 8, a, true));
+    return b;
+  };
+  const walkedA = stackOf(0xffffffff81a00110n, 0xffffffff81a00010n); // tcp_v4_send_reset ← tcp_v4_rcv
+  const walkedB = stackOf(0xffffffff81b00010n); // tcp_close
+  const withSymbols = () =>
+    new Correlator({
+      names: kernelNames({ reasons: { 1: 'NO_SOCKET' }, states: {} }),
+      syscalls: { 42: 'connect' },
+      symbols: symbolizer(parseKallsyms(KALLSYMS)),
+      clock: { wallNs: (m) => BigInt(m) },
+      processes: new ProcessTable('/nonexistent'),
+      procOwners: new Map(),
+    });
+  const send = (over: Partial<RawRecord>) => raw({ kind: 'send', state: null, reason: 1, syscallNr: 42, ...over });
+
+  it('shows the last walked stack of the same key, naming the event it was walked for', () => {
+    const c = withSymbols();
+    const out = c.process([
+      send({ kstack: walkedA, stackKey: 7 }),
+      send({ stackKey: 7, stackReused: true }),
+      send({ kstack: walkedB, stackKey: 9 }),
+      send({ kstack: walkedA, stackKey: 7 }),
+      send({ stackKey: 7, stackReused: true }),
+      send({ stackKey: 9, stackReused: true }),
+    ]) as ResetEvent[];
+    expect(out.map((e) => e.kernel_path.stack_from_event)).toEqual([null, 1, null, null, 4, 3]);
+    expect(out[1]!.kernel_path.stack).toEqual(['tcp_v4_send_reset', 'tcp_v4_rcv']);
+    expect(out[1]!.kernel_path.signature).toBe('tcp_v4_rcv → tcp_v4_send_reset');
+    expect(out[5]!.kernel_path.stack).toEqual(['tcp_close']);
+    // the context comes from the stack shown: softirq-free here, so the syscall
+    expect(out[1]!.context).toMatchObject({ kind: 'syscall', syscall: 'connect' });
+    // a walked stack's own path says it is its own
+    expect(out[0]!.kernel_path).toBe(out[3]!.kernel_path);
+  });
+
+  it('a record whose walk never arrived has no stack rather than a wrong one', () => {
+    const [e] = withSymbols().process([send({ stackKey: 5, stackReused: true })]) as ResetEvent[];
+    expect(e!.kernel_path).toEqual({ signature: '', stack: [], stack_from_event: null });
   });
 });

@@ -63,6 +63,7 @@ describe.skipIf(skip)('decoding records from the exported layout', () => {
     a('raddr', Uint8Array.from([10, 0, 0, 2]));
     a('comm', 'curl');
     a('kstack_bytes', 16);
+    a('stack_key', (1 << 20) | 3);
     const kstack = layout.fields.kstack!.offset;
     buf.writeBigUInt64LE(0xffffffff81000010n, kstack);
     buf.writeBigUInt64LE(0xffffffff81000020n, kstack + 8);
@@ -73,7 +74,8 @@ describe.skipIf(skip)('decoding records from the exported layout', () => {
     v6[15] = 1;
     b('ts_ns', 10_000_000_000n);
     b('kind', C('RST_KIND_RECV'));
-    b('flags', C('RST_F_SOCK') | C('RST_F_FULLSOCK') | C('RST_F_LINGER') | C('RST_F_KTHREAD'));
+    b('flags', C('RST_F_SOCK') | C('RST_F_FULLSOCK') | C('RST_F_LINGER') | C('RST_F_KTHREAD') | C('RST_F_STACK_REUSED'));
+    b('stack_key', 5);
     b('state', 1);
     b('sock_cookie', 2n ** 40n + 5n);
     b('sock_ino', 123456);
@@ -137,11 +139,15 @@ describe.skipIf(skip)('decoding records from the exported layout', () => {
       owner: null,
       history: [],
       kstack: expect.any(Uint8Array),
+      stackKey: (1 << 20) | 3,
+      stackReused: false,
     });
     expect(stackAddresses(d.decode(buf, 0).kstack)).toEqual([0xffffffff81000010n, 0xffffffff81000020n]);
     const second = d.decode(buf, 1);
     expect(second.kstack.byteLength).toBe(0); // the stack was not read (-14)
     expect(second).toMatchObject({
+      stackKey: 5,
+      stackReused: true,
       kind: 'recv',
       state: 1,
       reason: null,

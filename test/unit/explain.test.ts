@@ -95,7 +95,7 @@ describe('cause catalog', () => {
         reason: 'TCP_STATE',
         owner: owner(),
         context: { kind: 'syscall', syscall: 'sendmsg', pid: 99, comm: 'ss', timer: null },
-        kernel_path: { signature: 'tcp_abort → tcp_send_active_reset', stack: ['tcp_send_active_reset', 'tcp_abort', 'inet_diag_destroy'] },
+        kernel_path: { signature: 'tcp_abort → tcp_send_active_reset', stack: ['tcp_send_active_reset', 'tcp_abort', 'inet_diag_destroy'], stack_from_event: null },
       }),
     );
     expect(killed.code).toBe('killed');
@@ -136,7 +136,7 @@ describe('cause catalog', () => {
 
 describe('causes when the kernel gives no reason (before 6.10, or NOT_SPECIFIED)', () => {
   const seg = (payload: number, flags = ['PSH', 'ACK']) => ({ flags, seq: 1, ack: 1, window: 1, payload_bytes: payload });
-  const path = (...stack: string[]) => ({ signature: `${stack[1]} → ${stack[0]}`, stack });
+  const path = (...stack: string[]) => ({ signature: `${stack[1]} → ${stack[0]}`, stack, stack_from_event: null });
   const cases: [string, Partial<ResetEvent>, string][] = [
     ['no socket', { reason: null, state: null, segment: seg(0, ['SYN']) }, 'closed-port'],
     ['TIME_WAIT', { reason: null, state: 'TIME_WAIT', segment: seg(6), owner: owner({ source: 'tuple', closed_ms_before: 1 }) }, 'late-data-timewait'],

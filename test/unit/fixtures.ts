@@ -24,7 +24,7 @@ export function resetFixture(over: Partial<ResetEvent> = {}): ResetEvent {
     current: { pid: 4711, tid: 4711, comm: 'curl' },
     owner: null,
     context: { kind: 'softirq', syscall: 'connect', pid: 4711, comm: 'curl', timer: null },
-    kernel_path: { signature: 'tcp_v6_rcv → tcp_v6_send_reset', stack: ['tcp_v6_send_reset', 'tcp_v6_rcv'] },
+    kernel_path: { signature: 'tcp_v6_rcv → tcp_v6_send_reset', stack: ['tcp_v6_send_reset', 'tcp_v6_rcv'], stack_from_event: null },
     socket: null,
     history: [],
     segment: { flags: ['SYN'], seq: 1, ack: 0, window: 65495, payload_bytes: 0 },

@@ -33,7 +33,7 @@ describe('text output', () => {
       state: 'CLOSE',
       owner,
       context: { kind: 'syscall', syscall: 'close', pid: 900, comm: 'nginx', timer: null },
-      kernel_path: { signature: '__tcp_close → tcp_send_active_reset', stack: ['tcp_send_active_reset', '__tcp_close'] },
+      kernel_path: { signature: '__tcp_close → tcp_send_active_reset', stack: ['tcp_send_active_reset', '__tcp_close'], stack_from_event: null },
       segment: null,
       socket: { rcv_unread_bytes: 14, snd_unsent_bytes: 0, snd_unacked_bytes: 0, shutdown: ['read', 'write'], linger_sec: null },
       history: [{ from: 'ESTABLISHED', to: 'CLOSE', ms_before: 0.05 }],
