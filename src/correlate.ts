@@ -47,6 +47,13 @@ interface LastWalk {
   stack: StackInfo;
   /** that stack, said to be event `stack_from_event`'s: made once, shared */
   path: KernelPath;
+  /** the walked record's context, which a record reusing it must share */
+  context: string;
+}
+
+/** What the kernel keys a stack by, of it, as user space sees it. */
+function stackContext(r: RawRecord): string {
+  return `${r.cpu} ${r.kind} ${r.reason} ${r.state} ${r.syscallNr} ${r.kthread}`;
 }
 
 /** A record sent without a stack whose walk never came (ring order makes that rare). */
@@ -223,11 +230,13 @@ export class Correlator {
   private stack(r: RawRecord, id: number): { stack: StackInfo; path: KernelPath } {
     if (r.stackReused) {
       const last = this.lastWalks.get(r.stackKey);
-      return last ?? { stack: NO_STACK, path: NO_STACK.path };
+      // the key is the kernel's; never a stack of another context, even if
+      // a key were ever handed out twice
+      return last && last.context === stackContext(r) ? last : { stack: NO_STACK, path: NO_STACK.path };
     }
     const stack = this.walkedStack(r.kstack);
     // the records of this context that follow unwalked show this walk
-    if (r.stackKey) this.lastWalks.set(r.stackKey, { stack, path: { ...stack.path, stack_from_event: id } });
+    if (r.stackKey) this.lastWalks.set(r.stackKey, { stack, path: { ...stack.path, stack_from_event: id }, context: stackContext(r) });
     return { stack, path: stack.path };
   }
 

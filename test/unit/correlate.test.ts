@@ -200,8 +200,13 @@ describe('stacks the kernel did not walk (rate limit)', () => {
     expect(out[0]!.kernel_path).toBe(out[3]!.kernel_path);
   });
 
-  it('a record whose walk never arrived has no stack rather than a wrong one', () => {
-    const [e] = withSymbols().process([send({ stackKey: 5, stackReused: true })]) as ResetEvent[];
-    expect(e!.kernel_path).toEqual({ signature: '', stack: [], stack_from_event: null });
+  it('a record whose walk never arrived, or was of another context, has no stack rather than a wrong one', () => {
+    const out = withSymbols().process([
+      send({ stackKey: 5, stackReused: true }),
+      send({ kstack: walkedA, stackKey: 6 }),
+      send({ stackKey: 6, stackReused: true, syscallNr: 3 }),
+      send({ stackKey: 6, stackReused: true, cpu: 1 }),
+    ]) as ResetEvent[];
+    for (const i of [0, 2, 3]) expect(out[i]!.kernel_path).toEqual({ signature: '', stack: [], stack_from_event: null });
   });
 });
