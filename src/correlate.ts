@@ -47,21 +47,30 @@ interface LastWalk {
   stack: StackInfo;
   /** that stack, said to be event `stack_from_event`'s: made once, shared */
   path: KernelPath;
-  /** the walked record's context, which a record reusing it must share */
-  context: string;
+  /** the walked record's context, which a record reusing it must share
+   *  (its fields, not the record: that would keep its batch alive) */
+  context: StackContext;
 }
 
-/** What the kernel keys a stack by, of it, as user space sees it. */
-function stackContext(r: RawRecord): string {
-  return `${r.cpu} ${r.kind} ${r.reason} ${r.state} ${r.syscallNr} ${r.kthread}`;
+/** The part of the kernel's stack key that user space sees. */
+type StackContext = Pick<RawRecord, 'cpu' | 'kind' | 'reason' | 'state' | 'syscallNr' | 'kthread'>;
+
+function stackContext(r: RawRecord): StackContext {
+  return { cpu: r.cpu, kind: r.kind, reason: r.reason, state: r.state, syscallNr: r.syscallNr, kthread: r.kthread };
 }
 
-/** A record sent without a stack whose walk never came (ring order makes that rare). */
+/** Compared field by field: nothing built for the records that reuse a walk. */
+function sameStackContext(a: StackContext, b: RawRecord): boolean {
+  return a.cpu === b.cpu && a.kind === b.kind && a.reason === b.reason && a.state === b.state && a.syscallNr === b.syscallNr && a.kthread === b.kthread;
+}
+
+/** For a record sent without a stack whose walk never came (ring order makes that rare). */
 const NO_STACK: StackInfo = {
   bytes: new Uint8Array(0),
   path: { signature: '', stack: [], stack_from_event: null },
   facts: stackFacts([]),
 };
+const NO_WALK = { stack: NO_STACK, path: NO_STACK.path };
 
 export interface CorrelatorDeps {
   names: KernelNames;
@@ -232,7 +241,7 @@ export class Correlator {
       const last = this.lastWalks.get(r.stackKey);
       // the key is the kernel's; never a stack of another context, even if
       // a key were ever handed out twice
-      return last && last.context === stackContext(r) ? last : { stack: NO_STACK, path: NO_STACK.path };
+      return last && sameStackContext(last.context, r) ? last : NO_WALK;
     }
     const stack = this.walkedStack(r.kstack);
     // the records of this context that follow unwalked show this walk
