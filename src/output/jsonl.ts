@@ -6,7 +6,8 @@
  * every record type.
  */
 import { isoNs } from '../clock.js';
-import type { ResetEvent, SyscallErrorEvent, TraceEvent } from '../event.js';
+import type { Cause, Context, Owner, ResetEvent, SegmentInfo, SocketFacts, StateChange, SyscallErrorEvent, TraceEvent } from '../event.js';
+import { ByteWriter } from './bytes.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -34,89 +35,251 @@ export interface SessionEnd {
   lost: number;
 }
 
-/** `raw`: members already serialized ("name":value), appended as they are. */
-function line(type: string, wallNs: bigint, rest: object, raw = ''): string {
-  // JSON.stringify has no bigint: the exact digits go in by hand.
-  let body = JSON.stringify(rest);
-  if (raw) body = body === '{}' ? `{${raw}}` : `${body.slice(0, -1)},${raw}}`;
-  const tail = body === '{}' ? '}' : `,${body.slice(1)}`;
-  return `{"type":${JSON.stringify(type)},"schema_version":${SCHEMA_VERSION},"time":"${isoNs(wallNs)}","ts_ns":${wallNs}${tail}`;
+function head(type: string, wallNs: bigint): string {
+  // JSON.stringify has no bigint: the exact digits go in by hand
+  return `{"type":"${type}","schema_version":${SCHEMA_VERSION},"time":"${isoNs(wallNs)}","ts_ns":${wallNs}`;
 }
 
-/** A kernel path is shared by every event with that stack: serialized once. */
-const pathJson = new WeakMap<object, string>();
-
-function kernelPathJson(p: object): string {
-  let json = pathJson.get(p);
-  if (json === undefined) {
-    json = JSON.stringify(p);
-    pathJson.set(p, json);
-  }
-  return json;
+/** The rare records (session start and end, losses): the common head, then `rest` as JSON.stringify writes it. */
+function line(type: string, wallNs: bigint, rest: object): string {
+  const body = JSON.stringify(rest);
+  return head(type, wallNs) + (body === '{}' ? '}' : `,${body.slice(1)}`);
 }
 
 /*
- * The members after the common head, as object literals in schema order:
- * a literal with every field named serializes faster than a copy made by
- * rest/spread (measured 2.3 vs 3.4 µs a reset), and the types below make the
- * compiler name any field of the event left out.
+ * Resets and syscall errors, thousands a second, are written by hand into
+ * the output's bytes: JSON.stringify of an object built for it, then the
+ * UTF-8 copy, were most of rsttrace's CPU per record (bench/FINDINGS.md).
+ * Members are in schema order; test/unit/format.test.ts holds each line to
+ * JSON.stringify of the event, member for member.
  */
-type ResetBody = Omit<ResetEvent, 'type' | 'wall_ns' | 'kernel_path'>;
-type SyscallErrorBody = Omit<SyscallErrorEvent, 'type' | 'wall_ns'>;
 
-function resetBody(e: ResetEvent): ResetBody {
-  return {
-    id: e.id,
-    direction: e.direction,
-    mono_ns: e.mono_ns,
-    family: e.family,
-    laddr: e.laddr,
-    lport: e.lport,
-    raddr: e.raddr,
-    rport: e.rport,
-    state: e.state,
-    reason: e.reason,
-    reason_code: e.reason_code,
-    netns: e.netns,
-    sock_cookie: e.sock_cookie,
-    cpu: e.cpu,
-    current: e.current,
-    owner: e.owner,
-    context: e.context,
-    socket: e.socket,
-    history: e.history,
-    segment: e.segment,
-    peer_event_id: e.peer_event_id,
-    cause: e.cause,
-  };
+/** Kernel paths and name lists are shared by many events: each serialized once. */
+const shared = new WeakMap<object, Uint8Array>();
+
+function writeShared<T extends object>(w: ByteWriter, v: T, serialize: (v: T) => string): void {
+  let bytes = shared.get(v);
+  if (bytes === undefined) {
+    bytes = Buffer.from(serialize(v));
+    shared.set(v, bytes);
+  }
+  w.copy(bytes);
 }
 
-function syscallErrorBody(e: SyscallErrorEvent): SyscallErrorBody {
-  return {
-    id: e.id,
-    reset_id: e.reset_id,
-    mono_ns: e.mono_ns,
-    ms_after_reset: e.ms_after_reset,
-    pid: e.pid,
-    tid: e.tid,
-    comm: e.comm,
-    syscall: e.syscall,
-    errno: e.errno,
-    family: e.family,
-    laddr: e.laddr,
-    lport: e.lport,
-    raddr: e.raddr,
-    rport: e.rport,
-    state: e.state,
-    netns: e.netns,
-    sock_cookie: e.sock_cookie,
-  };
+const writeStrings = (w: ByteWriter, a: readonly string[]) => writeShared(w, a, JSON.stringify);
+
+function writeHead(w: ByteWriter, type: string, wallNs: bigint): void {
+  w.ascii(head(type, wallNs));
 }
 
+function writeEndpoints(w: ByteWriter, e: ResetEvent | SyscallErrorEvent): void {
+  w.ascii(',"family":');
+  w.jsonString(e.family);
+  w.ascii(',"laddr":');
+  w.jsonString(e.laddr);
+  w.ascii(',"lport":');
+  w.jsonNumber(e.lport);
+  w.ascii(',"raddr":');
+  w.jsonString(e.raddr);
+  w.ascii(',"rport":');
+  w.jsonNumber(e.rport);
+}
+
+function writeOwner(w: ByteWriter, o: Owner | null): void {
+  if (o === null) {
+    w.ascii('null');
+    return;
+  }
+  w.ascii('{"pid":');
+  w.jsonNumber(o.pid);
+  w.ascii(',"tid":');
+  w.jsonNumber(o.tid);
+  w.ascii(',"comm":');
+  w.jsonString(o.comm);
+  w.ascii(',"uid":');
+  w.jsonNumber(o.uid);
+  w.ascii(',"cmdline":');
+  w.jsonStringOrNull(o.cmdline);
+  w.ascii(',"cgroup":');
+  w.jsonStringOrNull(o.cgroup);
+  w.ascii(',"container_id":');
+  w.jsonStringOrNull(o.container_id);
+  w.ascii(',"source":');
+  w.jsonString(o.source);
+  w.ascii(',"last_syscall":');
+  w.jsonStringOrNull(o.last_syscall);
+  w.ascii(',"last_syscall_ms_before":');
+  w.jsonNumber(o.last_syscall_ms_before);
+  w.ascii(',"closed_ms_before":');
+  w.jsonNumber(o.closed_ms_before);
+  w.byte(0x7d);
+}
+
+function writeContext(w: ByteWriter, c: Context): void {
+  w.ascii('{"kind":');
+  w.jsonString(c.kind);
+  w.ascii(',"syscall":');
+  w.jsonStringOrNull(c.syscall);
+  w.ascii(',"pid":');
+  w.jsonNumber(c.pid);
+  w.ascii(',"comm":');
+  w.jsonStringOrNull(c.comm);
+  w.ascii(',"timer":');
+  w.jsonStringOrNull(c.timer);
+  w.byte(0x7d);
+}
+
+function writeSocket(w: ByteWriter, k: SocketFacts | null): void {
+  if (k === null) {
+    w.ascii('null');
+    return;
+  }
+  w.ascii('{"rcv_unread_bytes":');
+  w.jsonNumber(k.rcv_unread_bytes);
+  w.ascii(',"snd_unsent_bytes":');
+  w.jsonNumber(k.snd_unsent_bytes);
+  w.ascii(',"snd_unacked_bytes":');
+  w.jsonNumber(k.snd_unacked_bytes);
+  w.ascii(',"shutdown":');
+  writeStrings(w, k.shutdown);
+  w.ascii(',"linger_sec":');
+  w.jsonNumber(k.linger_sec);
+  w.byte(0x7d);
+}
+
+function writeHistory(w: ByteWriter, h: readonly StateChange[]): void {
+  w.byte(0x5b);
+  for (let i = 0; i < h.length; i++) {
+    const c = h[i]!;
+    w.ascii(i === 0 ? '{"from":' : ',{"from":');
+    w.jsonString(c.from);
+    w.ascii(',"to":');
+    w.jsonString(c.to);
+    w.ascii(',"ms_before":');
+    w.jsonNumber(c.ms_before);
+    w.byte(0x7d);
+  }
+  w.byte(0x5d);
+}
+
+function writeSegment(w: ByteWriter, g: SegmentInfo | null): void {
+  if (g === null) {
+    w.ascii('null');
+    return;
+  }
+  w.ascii('{"flags":');
+  writeStrings(w, g.flags);
+  w.ascii(',"seq":');
+  w.jsonNumber(g.seq);
+  w.ascii(',"ack":');
+  w.jsonNumber(g.ack);
+  w.ascii(',"window":');
+  w.jsonNumber(g.window);
+  w.ascii(',"payload_bytes":');
+  w.jsonNumber(g.payload_bytes);
+  w.byte(0x7d);
+}
+
+function writeCause(w: ByteWriter, c: Cause): void {
+  w.ascii('{"code":');
+  w.jsonString(c.code);
+  w.ascii(',"summary":');
+  w.jsonString(c.summary);
+  w.ascii(',"fix":');
+  w.jsonStringOrNull(c.fix);
+  w.ascii(c.inferred ? ',"inferred":true}' : ',"inferred":false}');
+}
+
+function writeReset(w: ByteWriter, e: ResetEvent): void {
+  writeHead(w, 'reset', e.wall_ns);
+  w.ascii(',"id":');
+  w.jsonNumber(e.id);
+  w.ascii(',"direction":');
+  w.jsonString(e.direction);
+  w.ascii(',"mono_ns":');
+  w.jsonNumber(e.mono_ns);
+  writeEndpoints(w, e);
+  w.ascii(',"state":');
+  w.jsonStringOrNull(e.state);
+  w.ascii(',"reason":');
+  w.jsonStringOrNull(e.reason);
+  w.ascii(',"reason_code":');
+  w.jsonNumber(e.reason_code);
+  w.ascii(',"netns":');
+  w.jsonNumber(e.netns);
+  w.ascii(',"sock_cookie":');
+  w.jsonNumber(e.sock_cookie);
+  w.ascii(',"cpu":');
+  w.jsonNumber(e.cpu);
+  w.ascii(',"current":{"pid":');
+  w.jsonNumber(e.current.pid);
+  w.ascii(',"tid":');
+  w.jsonNumber(e.current.tid);
+  w.ascii(',"comm":');
+  w.jsonString(e.current.comm);
+  w.ascii('},"owner":');
+  writeOwner(w, e.owner);
+  w.ascii(',"context":');
+  writeContext(w, e.context);
+  w.ascii(',"socket":');
+  writeSocket(w, e.socket);
+  w.ascii(',"history":');
+  writeHistory(w, e.history);
+  w.ascii(',"segment":');
+  writeSegment(w, e.segment);
+  w.ascii(',"peer_event_id":');
+  w.jsonNumber(e.peer_event_id);
+  w.ascii(',"cause":');
+  writeCause(w, e.cause);
+  // a stack of ~30 frames, shared by every event with it: copied, not re-serialized
+  w.ascii(',"kernel_path":');
+  writeShared(w, e.kernel_path, JSON.stringify);
+  w.byte(0x7d);
+}
+
+function writeSyscallError(w: ByteWriter, e: SyscallErrorEvent): void {
+  writeHead(w, 'syscall_error', e.wall_ns);
+  w.ascii(',"id":');
+  w.jsonNumber(e.id);
+  w.ascii(',"reset_id":');
+  w.jsonNumber(e.reset_id);
+  w.ascii(',"mono_ns":');
+  w.jsonNumber(e.mono_ns);
+  w.ascii(',"ms_after_reset":');
+  w.jsonNumber(e.ms_after_reset);
+  w.ascii(',"pid":');
+  w.jsonNumber(e.pid);
+  w.ascii(',"tid":');
+  w.jsonNumber(e.tid);
+  w.ascii(',"comm":');
+  w.jsonString(e.comm);
+  w.ascii(',"syscall":');
+  w.jsonString(e.syscall);
+  w.ascii(',"errno":');
+  w.jsonString(e.errno);
+  writeEndpoints(w, e);
+  w.ascii(',"state":');
+  w.jsonStringOrNull(e.state);
+  w.ascii(',"netns":');
+  w.jsonNumber(e.netns);
+  w.ascii(',"sock_cookie":');
+  w.jsonNumber(e.sock_cookie);
+  w.byte(0x7d);
+}
+
+/** An event's line, without the newline, into `w`. */
+export function writeJsonLine(w: ByteWriter, e: TraceEvent): void {
+  if (e.type === 'reset') writeReset(w, e);
+  else writeSyscallError(w, e);
+}
+
+const scratch = new ByteWriter(1 << 12);
+
+/** An event's line as a string, without the newline. */
 export function formatJsonLine(e: TraceEvent): string {
-  // the kernel path (a stack of ~30 frames) is shared: spliced in, not re-serialized
-  if (e.type === 'reset') return line(e.type, e.wall_ns, resetBody(e), `"kernel_path":${kernelPathJson(e.kernel_path)}`);
-  return line(e.type, e.wall_ns, syscallErrorBody(e));
+  scratch.clear();
+  writeJsonLine(scratch, e);
+  return scratch.bytes().toString('utf8');
 }
 
 export function formatLost(wallNs: bigint, lost: number, lostTotal: number): string {

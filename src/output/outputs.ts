@@ -4,7 +4,7 @@
  * output only decides what to write where.
  */
 import type { TraceEvent } from '../event.js';
-import { formatJsonLine, formatLost, formatSessionEnd, formatSessionStart, type SessionEnd, type SessionStart } from './jsonl.js';
+import { formatLost, formatSessionEnd, formatSessionStart, type SessionEnd, type SessionStart, writeJsonLine } from './jsonl.js';
 import type { Sink } from './sink.js';
 import { formatText, TEXT_HEADER, type TextOptions } from './text.js';
 
@@ -19,7 +19,13 @@ export function jsonlOutput(sink: Sink): Output {
   return {
     start: (ns, s) => sink.write(formatSessionStart(ns, s) + '\n'),
     events(events) {
-      if (events.length) sink.writeLines(events.map(formatJsonLine));
+      if (!events.length) return;
+      sink.writeBytes((out) => {
+        for (const e of events) {
+          writeJsonLine(out, e);
+          out.byte(0x0a);
+        }
+      });
     },
     lost: (ns, lost, total) => sink.write(formatLost(ns, lost, total) + '\n'),
     end(ns, s) {

@@ -4,11 +4,14 @@
  */
 import { closeSync, constants, existsSync, ftruncateSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { UserError } from '../errors.js';
+import { ByteWriter } from './bytes.js';
 
 export interface Sink {
   write(chunk: string): void;
   /** each line followed by a newline, in one write */
   writeLines(lines: readonly string[]): void;
+  /** what `fill` writes, in one write (whole lines: nothing is put out if it throws) */
+  writeBytes(fill: (out: ByteWriter) => void): void;
   close(): void;
   /** remove what was created, for a run that failed before tracing started */
   abandon(): void;
@@ -34,39 +37,30 @@ export function writeAll(fd: number, chunk: string | Uint8Array): void {
   }
 }
 
-/**
- * Lines encoded into one buffer kept from batch to batch: a batch of events
- * was joined into one string, then copied into a new Buffer (a third of
- * rsttrace's CPU at full rate went there).
- */
-const LINES_PER_CALL = 32;
-
-class LineEncoder {
-  private buf = Buffer.allocUnsafe(1 << 16);
-
-  encode(lines: readonly string[]): Buffer {
-    let worst = 0;
-    for (const l of lines) worst += 3 * l.length + 1; // UTF-8: at most 3 bytes a UTF-16 unit
-    if (worst > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(worst, 2 * this.buf.length));
-    // a few dozen lines a call: fewer calls than one per line, and no string
-    // big enough for V8's large-object space (mapped and unmapped each time)
-    let off = 0;
-    for (let i = 0; i < lines.length; i += LINES_PER_CALL) {
-      off += this.buf.write(lines.slice(i, i + LINES_PER_CALL).join('\n') + '\n', off);
-    }
-    return this.buf.subarray(0, off);
-  }
-}
-
-/** write() and writeLines() over one way of putting bytes out. */
+/** write(), writeLines() and writeBytes() over one way of putting bytes out. */
 function sinkOf(put: (bytes: Uint8Array) => void, rest: Pick<Sink, 'close' | 'abandon'>): Sink {
-  const encoder = new LineEncoder();
+  // kept from batch to batch: a batch's lines are encoded into it, not
+  // joined into a string and copied into a new Buffer each time
+  const out = new ByteWriter();
+  const flush = () => {
+    if (out.length > 0) put(out.bytes());
+  };
   return {
     write(chunk) {
       if (chunk.length > 0) put(Buffer.from(chunk));
     },
     writeLines(lines) {
-      if (lines.length > 0) put(encoder.encode(lines));
+      out.clear();
+      for (const l of lines) {
+        out.utf8(l);
+        out.byte(0x0a);
+      }
+      flush();
+    },
+    writeBytes(fill) {
+      out.clear();
+      fill(out);
+      flush();
     },
     ...rest,
   };

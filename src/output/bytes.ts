@@ -1,0 +1,129 @@
+/**
+ * Output bytes written straight into one buffer kept from batch to batch.
+ *
+ * A line built as a JS string is a tree of a hundred small pieces; encoding
+ * it to UTF-8 flattens that tree first, and that cost as much as building it
+ * (bench/pipeline.mjs, bench/FINDINGS.md). Writing each piece's bytes where
+ * it goes skips both the tree and the copy.
+ */
+
+/** Bytes a UTF-16 unit can take in UTF-8, at most. */
+const UTF8_MAX = 3;
+
+const POWERS_OF_TEN = Array.from({ length: 9 }, (_, i) => 10 ** i);
+
+export class ByteWriter {
+  private buf: Buffer;
+  /** bytes written since the last clear() */
+  length = 0;
+
+  constructor(initialBytes = 1 << 16) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+
+  /** What was written: a view, valid until the next write. */
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.length + n));
+    this.buf.copy(bigger, 0, 0, this.length);
+    this.buf = bigger;
+  }
+
+  byte(b: number): void {
+    this.room(1);
+    this.buf[this.length++] = b;
+  }
+
+  /** A string known to be ASCII (JSON punctuation and member names, number digits). */
+  ascii(s: string): void {
+    const n = s.length;
+    this.room(n);
+    const b = this.buf;
+    let o = this.length;
+    for (let i = 0; i < n; i++) b[o++] = s.charCodeAt(i);
+    this.length = o;
+  }
+
+  /** Any string, UTF-8 encoded. */
+  utf8(s: string): void {
+    this.room(UTF8_MAX * s.length);
+    this.length += this.buf.write(s, this.length);
+  }
+
+  copy(bytes: Uint8Array): void {
+    this.room(bytes.length);
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** A JSON string, as JSON.stringify writes it. */
+  jsonString(s: string): void {
+    const n = s.length;
+    this.room(n + 2);
+    const b = this.buf;
+    let o = this.length;
+    b[o++] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      // quote, backslash and control characters are escaped, the rest of
+      // ASCII is itself; anything else takes the general path
+      if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80) {
+        this.utf8(JSON.stringify(s));
+        return;
+      }
+      b[o++] = c;
+    }
+    b[o++] = 0x22;
+    this.length = o;
+  }
+
+  jsonStringOrNull(s: string | null): void {
+    if (s === null) this.ascii('null');
+    else this.jsonString(s);
+  }
+
+  /** A JSON number, as JSON.stringify writes it (NaN and the infinities are null). */
+  jsonNumber(v: number | null): void {
+    if (v === null || !Number.isFinite(v)) {
+      this.ascii('null');
+      return;
+    }
+    if (v < 0 || v > Number.MAX_SAFE_INTEGER || Math.floor(v) !== v) {
+      this.ascii(`${v}`);
+      return;
+    }
+    // a non-negative integer, most numbers in a record: digits in place,
+    // nine at a time in int arithmetic
+    if (v < 1e9) {
+      this.digits(v, 0);
+    } else {
+      const high = Math.floor(v / 1e9);
+      this.digits(high, 0);
+      this.digits(v - high * 1e9, 9);
+    }
+  }
+
+  /** `n` < 1e9 in decimal, zero-padded to `width` digits */
+  private digits(n: number, width: number): void {
+    let count = 1;
+    while (count < 9 && n >= POWERS_OF_TEN[count]!) count++;
+    if (count < width) count = width;
+    this.room(count);
+    const b = this.buf;
+    let p = this.length + count;
+    this.length = p;
+    for (let i = 0; i < count; i++) {
+      const q = (n / 10) | 0;
+      b[--p] = 0x30 + n - q * 10;
+      n = q;
+    }
+  }
+}
