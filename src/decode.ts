@@ -95,6 +95,8 @@ export function stackAddresses(kstack: Uint8Array): bigint[] {
 const TWO_32 = 2 ** 32;
 /** comm is bytes as the process set them, UTF-8 as a rule; bad sequences become U+FFFD */
 const utf8 = new TextDecoder('utf-8');
+/** comms kept decoded; past that many the cache starts over */
+const MAX_COMMS = 4096;
 
 export interface Decoder {
   recordSize: number;
@@ -186,6 +188,23 @@ export function createDecoder(layout: RecordLayout): Decoder {
     const nul = bytes.indexOf(0);
     return utf8.decode(nul >= 0 ? bytes.subarray(0, nul) : bytes);
   };
+  // the same few comms come back record after record: each decoded once,
+  // found again by a hash of its bytes and compared
+  const comms = new Map<number, { bytes: Uint8Array; name: string }>();
+  const comm = (batch: Uint8Array, at: number): string => {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < commLen; i++) h = Math.imul(h ^ batch[at + i]!, 0x01000193);
+    const known = comms.get(h);
+    if (known !== undefined) {
+      let i = 0;
+      while (i < commLen && known.bytes[i] === batch[at + i]) i++;
+      if (i === commLen) return known.name;
+    }
+    const name = str(batch, at, commLen);
+    if (comms.size >= MAX_COMMS) comms.clear();
+    comms.set(h, { bytes: batch.slice(at, at + commLen), name });
+    return name;
+  };
   const kindAt = (batch: Uint8Array, index: number): RecordKind => {
     const k = kinds[batch[index * size + o.kind]!];
     if (!k) throw new Error(`record ${index} has unknown kind ${batch[index * size + o.kind]}`);
@@ -235,7 +254,7 @@ export function createDecoder(layout: RecordLayout): Decoder {
         cpu: v.getUint32(o.cpu, true),
         pid: v.getUint32(o.pid, true),
         tid: v.getUint32(o.tid, true),
-        comm: str(batch, base + o.comm, commLen),
+        comm: comm(batch, base + o.comm),
         kthread: (flags & F_KTHREAD) !== 0,
         syscallNr: v.getInt32(o.syscallNr, true),
         err: v.getInt32(o.err, true),
@@ -273,7 +292,7 @@ export function createDecoder(layout: RecordLayout): Decoder {
                 pid: v.getUint32(o.oPid, true),
                 tid: v.getUint32(o.oTid, true),
                 uid: v.getUint32(o.oUid, true),
-                comm: str(batch, base + o.oComm, commLen),
+                comm: comm(batch, base + o.oComm),
                 cgroupId: v.getBigUint64(o.oCgroup, true),
                 seenNs: u64(o.oSeen),
                 closedNs: u64(o.oClosed),

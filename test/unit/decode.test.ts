@@ -177,6 +177,27 @@ describe.skipIf(skip)('decoding records from the exported layout', () => {
     );
   });
 
+  it('decodes each comm from its own bytes, however often the same comm came before', () => {
+    const d = createDecoder(layout);
+    const kind = C('RST_KIND_SEND');
+    const buf = Buffer.alloc(layout.recordSize * 3);
+    const names = ['curl', 'curl', 'nginx-wörker'];
+    names.forEach((n, i) => {
+      const w = writer(layout, buf, i);
+      w('kind', kind);
+      w('comm', Buffer.from(n, 'utf8'));
+    });
+    expect([0, 1, 2].map((i) => d.decode(buf, i).comm)).toEqual(names);
+    // the batch's memory reused for other records: the new bytes, not the last name seen there
+    buf.fill(0);
+    const w = writer(layout, buf, 1);
+    w('kind', kind);
+    w('comm', Buffer.from('curm', 'utf8'));
+    expect(d.decode(buf, 1).comm).toBe('curm');
+    w('comm', Buffer.from('curl\0junk', 'latin1'));
+    expect(d.decode(buf, 1).comm).toBe('curl');
+  });
+
   it('refuses a batch that is not a whole number of records', () => {
     const d = createDecoder(layout);
     expect(() => d.count(Buffer.alloc(layout.recordSize + 3))).toThrow(/not a whole number/);
