@@ -16,6 +16,7 @@ export class BoundedMap<K, V> {
     this.half = Math.max(1, Math.floor(max / 2));
   }
 
+  /** entries held, a key set in both generations counted twice */
   get size(): number {
     return this.young.size + this.old.size;
   }
@@ -29,9 +30,12 @@ export class BoundedMap<K, V> {
     return this.young.has(key) || this.old.has(key);
   }
 
-  /** Setting a key again makes it new. */
+  /**
+   * Setting a key again makes it new. A copy left in the old generation is
+   * shadowed by the young one and dropped with its generation (deleting it
+   * here was a Map operation per insertion, in the per-event path).
+   */
   set(key: K, value: V): this {
-    if (this.old.size > 0) this.old.delete(key);
     this.young.set(key, value);
     if (this.young.size >= this.half) {
       this.old = this.young;
