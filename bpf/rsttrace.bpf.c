@@ -11,7 +11,8 @@
  * moves to a map keyed by its 4-tuple, for the TIME_WAIT socket and the
  * no-socket resets that come after.
  *
- * tp_btf gives the tracepoints' typed arguments; everything is read through CO-RE.
+ * tp_btf gives the tracepoints' typed arguments; everything is read through
+ * CO-RE (see RST_READ).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -52,6 +53,18 @@
 #define OWNER_REFRESH_NS 100000000ULL
 
 char LICENSE[] SEC("license") = "GPL";
+
+/*
+ * A field, through a chain of pointers. From a typed pointer (a tp_btf
+ * argument, and what is reached from it) each step is a plain load, which
+ * the verifier guards: a bad address reads as 0. A pointer found by reading
+ * memory (the sys_exit hook's socket, from the fd table) is only a number to
+ * the verifier: each step is then a bpf_probe_read_kernel, a helper call
+ * that cost ~1 us a refused connect over the ~40 reads (bpf_stats). `typed`
+ * is a constant at every call site: one of the two is compiled.
+ */
+#define RST_READ(typed, src, a, ...) \
+	((typed) ? ___arrow(src, a, ##__VA_ARGS__) : BPF_CORE_READ(src, a, ##__VA_ARGS__))
 
 /* jiffies per second, from the kernel's config (0 if libbpf cannot read it) */
 extern unsigned int CONFIG_HZ __kconfig __weak;
@@ -190,10 +203,11 @@ struct {
 /* The syscall number saved in a task's user registers. */
 static __always_inline __s32 syscall_nr_of(struct pt_regs *regs)
 {
+/* regs is typed: the tracepoint's own, or bpf_task_pt_regs() */
 #if defined(__TARGET_ARCH_x86)
-	return BPF_CORE_READ(regs, orig_ax);
+	return regs->orig_ax;
 #elif defined(__TARGET_ARCH_arm64)
-	return BPF_CORE_READ(regs, syscallno);
+	return regs->syscallno;
 #else
 	return -1;
 #endif
@@ -219,11 +233,17 @@ static __always_inline __u64 sock_cookie(const struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 }
 
+/* current's PF_* flags: a plain load where current is typed (5.11) */
+static __always_inline unsigned int current_task_flags(void)
+{
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
+		return bpf_get_current_task_btf()->flags;
+	return BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), flags);
+}
+
 static __always_inline bool current_is_kthread(void)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-	return BPF_CORE_READ(task, flags) & PF_KTHREAD;
+	return current_task_flags() & PF_KTHREAD;
 }
 
 static __always_inline void owner_from_current(struct rst_owner *o, __u64 now)
@@ -247,9 +267,17 @@ static __always_inline bool is_full_sock(__u8 state)
 }
 
 static __always_inline void read_addrs(const struct sock_common *skc, __u16 family,
-				       __u8 *laddr, __u8 *raddr)
+				       __u8 *laddr, __u8 *raddr, bool typed)
 {
-	if (family == AF_INET6) {
+	if (typed && family == AF_INET6) {
+		for (int i = 0; i < 4; i++) {
+			((__u32 *)laddr)[i] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			((__u32 *)raddr)[i] = skc->skc_v6_daddr.in6_u.u6_addr32[i];
+		}
+	} else if (typed) {
+		*(__u32 *)laddr = skc->skc_rcv_saddr;
+		*(__u32 *)raddr = skc->skc_daddr;
+	} else if (family == AF_INET6) {
 		bpf_core_read(laddr, 16, &skc->skc_v6_rcv_saddr);
 		bpf_core_read(raddr, 16, &skc->skc_v6_daddr);
 	} else {
@@ -260,10 +288,11 @@ static __always_inline void read_addrs(const struct sock_common *skc, __u16 fami
 
 /* A full socket's port is inet_sport: close() and disconnect release the
  * bound port (skc_num = 0) before the active reset goes out. */
-static __always_inline __u16 local_port(const struct sock *sk, __u8 state)
+static __always_inline __u16 local_port(const struct sock *sk, __u8 state, bool typed)
 {
 	if (!is_full_sock(state))
-		return BPF_CORE_READ(sk, __sk_common.skc_num);
+		return RST_READ(typed, sk, __sk_common.skc_num);
+	/* beyond struct sock: not a plain load from a struct sock pointer */
 	return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 }
 
@@ -289,17 +318,18 @@ static __always_inline void tuple_normalize(struct rst_tuple *t)
 	__builtin_memset(t->raddr + 4, 0, 12);
 }
 
+/* sk: typed (rst_destroy's) */
 static __always_inline void tuple_of_sock(struct rst_tuple *t, const struct sock *sk)
 {
 	const struct sock_common *skc = &sk->__sk_common;
-	__u8 state = BPF_CORE_READ(skc, skc_state);
+	__u8 state = skc->skc_state;
 
 	__builtin_memset(t, 0, sizeof(*t));
-	t->netns_ino = BPF_CORE_READ(skc, skc_net.net, ns.inum);
-	t->family = BPF_CORE_READ(skc, skc_family);
-	t->lport = local_port(sk, state);
-	t->rport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
-	read_addrs(skc, t->family, t->laddr, t->raddr);
+	t->netns_ino = skc->skc_net.net->ns.inum;
+	t->family = skc->skc_family;
+	t->lport = local_port(sk, state, true);
+	t->rport = bpf_ntohs(skc->skc_dport);
+	read_addrs(skc, t->family, t->laddr, t->raddr, true);
 	tuple_normalize(t);
 }
 
@@ -417,7 +447,7 @@ static void emit_errno(struct sock *sk, __s32 nr, __s32 err);
  */
 static __always_inline void on_sock_io(struct sock *sk, int ret)
 {
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return;
 	/* also for a process that is not traced: a traced process's socket it
 	 * now uses becomes its own (and no longer traced) */
@@ -514,19 +544,19 @@ static __always_inline struct rst_sock_info *note_letting_go(const struct sock *
 {
 	__s32 nr = current_syscall_nr();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	unsigned int task_flags = current_task_flags();
 	/* a task killed by a signal closes its files with the interrupted syscall's number */
-	bool exiting = BPF_CORE_READ(task, flags) & PF_EXITING;
+	bool exiting = task_flags & PF_EXITING;
 	bool closing = exiting || (nr >= 0 && (nr == nr_close || nr == nr_close_range || nr == nr_exit ||
 					      nr == nr_exit_group || nr == nr_dup2 || nr == nr_dup3));
 	struct rst_sock_info *info;
 
-	if (current_is_kthread() || (!closing && nr != nr_shutdown))
+	if ((task_flags & PF_KTHREAD) || (!closing && nr != nr_shutdown))
 		return sock_info(sk, !f_targets);
 	/* a reset or a timeout took it to CLOSE (tcp_done_with_error sets
 	 * sk_err first; an owner's close() leaves it 0): over loopback that can
 	 * happen inside the owner's close() of the other end */
-	if (newstate == TCP_CLOSE_STATE && BPF_CORE_READ(sk, sk_err))
+	if (newstate == TCP_CLOSE_STATE && sk->sk_err)
 		return sock_info(sk, !f_targets);
 	info = sock_info(sk, false);
 	/* someone else's socket changing state while this task's syscall runs
@@ -549,7 +579,7 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 	struct rst_sock_info *info;
 	__u32 i;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	if (newstate == TCP_SYN_SENT) {
 		info = note_owner(sk); /* connect(), in the owner's syscall */
@@ -566,8 +596,8 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 
 		if (f_targets) {
 			struct rst_listen_port k = {
-				.netns_ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
-				.port = BPF_CORE_READ(sk, __sk_common.skc_num),
+				.netns_ino = sk->__sk_common.skc_net.net->ns.inum,
+				.port = sk->__sk_common.skc_num,
 			};
 
 			older = bpf_map_lookup_elem(&target_ports, &k);
@@ -898,26 +928,31 @@ static __always_inline void fill_task(struct rst_event *e, __u8 kind)
 }
 
 /* Queues, linger and shutdown: what the application left in the socket. */
-static __always_inline void fill_fullsock(struct rst_event *e, const struct sock *sk)
+static __always_inline void fill_fullsock(struct rst_event *e, const struct sock *sk, bool typed)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	__u32 write_seq = BPF_CORE_READ(tp, write_seq);
-	__u32 snd_nxt = BPF_CORE_READ(tp, snd_nxt);
-	__u32 snd_una = BPF_CORE_READ(tp, snd_una);
-	__u32 rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
-	__u32 copied_seq = BPF_CORE_READ(tp, copied_seq);
-	unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	/* the tcp_sock as a typed pointer where the kernel gives one (5.9):
+	 * its fields lie beyond struct sock, out of a plain load's reach */
+	bool typed_tp = typed && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_skc_to_tcp_sock);
+	const struct tcp_sock *tp = typed_tp ? bpf_skc_to_tcp_sock((void *)sk) : (const struct tcp_sock *)sk;
+	if (!tp)
+		return;
+	__u32 write_seq = RST_READ(typed_tp, tp, write_seq);
+	__u32 snd_nxt = RST_READ(typed_tp, tp, snd_nxt);
+	__u32 snd_una = RST_READ(typed_tp, tp, snd_una);
+	__u32 rcv_nxt = RST_READ(typed_tp, tp, rcv_nxt);
+	__u32 copied_seq = RST_READ(typed_tp, tp, copied_seq);
+	unsigned long flags = RST_READ(typed, sk, __sk_common.skc_flags);
 
 	e->flags |= RST_F_FULLSOCK;
 	/* sequence space wraps: differences, not comparisons; a FIN counts one */
 	e->rcv_unread_bytes = rcv_nxt - copied_seq;
 	e->snd_unsent_bytes = write_seq - snd_nxt;
 	e->snd_unacked_bytes = snd_nxt - snd_una;
-	e->sk_shutdown = BPF_CORE_READ(sk, sk_shutdown);
-	e->sock_ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	e->sk_shutdown = RST_READ(typed, sk, sk_shutdown);
+	e->sock_ino = RST_READ(typed, sk, sk_socket, file, f_inode, i_ino);
 	if (flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_LINGER))) {
 		e->flags |= RST_F_LINGER;
-		unsigned long jiffies = BPF_CORE_READ(sk, sk_lingertime);
+		unsigned long jiffies = RST_READ(typed, sk, sk_lingertime);
 		unsigned int hz = CONFIG_HZ ? CONFIG_HZ : 1000;
 
 		e->linger_sec = jiffies / hz;
@@ -925,20 +960,21 @@ static __always_inline void fill_fullsock(struct rst_event *e, const struct sock
 }
 
 /* State, namespace, facts and the 4-tuple as the socket sees it. Works for
- * full, request and TIME_WAIT sockets alike: all start with sock_common. */
-static __always_inline void fill_sock(struct rst_event *e, const struct sock *sk)
+ * full, request and TIME_WAIT sockets alike: all start with sock_common.
+ * typed: sk is a tracepoint's argument (see RST_READ). */
+static __always_inline void fill_sock(struct rst_event *e, const struct sock *sk, bool typed)
 {
 	const struct sock_common *skc = &sk->__sk_common;
 
 	e->flags |= RST_F_SOCK;
-	e->state = BPF_CORE_READ(skc, skc_state);
-	e->netns_ino = BPF_CORE_READ(skc, skc_net.net, ns.inum);
-	e->family = BPF_CORE_READ(skc, skc_family);
-	e->lport = local_port(sk, e->state);
-	e->rport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
-	read_addrs(skc, e->family, e->laddr, e->raddr);
+	e->state = RST_READ(typed, skc, skc_state);
+	e->netns_ino = RST_READ(typed, skc, skc_net.net, ns.inum);
+	e->family = RST_READ(typed, skc, skc_family);
+	e->lport = local_port(sk, e->state, typed);
+	e->rport = bpf_ntohs(RST_READ(typed, skc, skc_dport));
+	read_addrs(skc, e->family, e->laddr, e->raddr, typed);
 	if (is_full_sock(e->state))
-		fill_fullsock(e, sk);
+		fill_fullsock(e, sk, typed);
 }
 
 /* The socket's owner and history, or the last ones of its 4-tuple. */
@@ -977,9 +1013,10 @@ static __always_inline void fill_owner(struct rst_event *e, const struct sock *s
  */
 static __always_inline void fill_segment(struct rst_event *e, const struct sk_buff *skb)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 th = BPF_CORE_READ(skb, transport_header);
+	/* skb is typed (the tracepoint's); the packet bytes are not */
+	unsigned char *head = skb->head;
+	__u16 nh = skb->network_header;
+	__u16 th = skb->transport_header;
 	__u8 tcp[20]; /* fixed part of the TCP header, read as bytes: no bitfields */
 	__u8 version;
 	__u32 ip_end;
@@ -1024,7 +1061,7 @@ static __always_inline void fill_segment(struct rst_event *e, const struct sk_bu
 	__u32 hdr_end = th + ((tcp[12] >> 4) * 4);
 	e->seg_payload_bytes = ip_end > hdr_end ? ip_end - hdr_end : 0;
 	if (!e->netns_ino)
-		e->netns_ino = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+		e->netns_ino = skb->dev->nd_net.net->ns.inum;
 }
 
 /*
@@ -1038,7 +1075,7 @@ static __always_inline bool may_be_targets(const struct sock *sk)
 	__u64 ino;
 	struct rst_counters *c;
 
-	if (!f_targets || !sk || !is_full_sock(BPF_CORE_READ(sk, __sk_common.skc_state)))
+	if (!f_targets || !sk || !is_full_sock(sk->__sk_common.skc_state))
 		return true;
 	info = sock_info(sk, false);
 	if (info && info->owner.pid && bpf_map_lookup_elem(&targets, &info->owner.pid))
@@ -1046,7 +1083,7 @@ static __always_inline bool may_be_targets(const struct sock *sk)
 	/* accepted by a traced process, not yet read or written */
 	if (info && !info->owner.pid && info->listener_tgid && bpf_map_lookup_elem(&targets, &info->listener_tgid))
 		return true;
-	ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	ino = sk->sk_socket->file->f_inode->i_ino;
 	if (ino && bpf_map_lookup_elem(&target_inodes, &ino))
 		return true;
 	c = counters_get();
@@ -1071,7 +1108,7 @@ static __always_inline void on_send_reset(void *ctx, const struct sock *sk, cons
 		e->flags |= RST_F_REASON;
 	}
 	if (sk) {
-		fill_sock(e, sk);
+		fill_sock(e, sk, true);
 		e->sock_cookie = sock_cookie(sk);
 	}
 	if (skb)
@@ -1108,7 +1145,7 @@ int BPF_PROG(rst_recv, struct sock *sk)
 	if (!e)
 		return 0;
 	fill_task(e, RST_KIND_RECV);
-	fill_sock(e, sk);
+	fill_sock(e, sk, true);
 	e->sock_cookie = sock_cookie(sk);
 	fill_owner(e, sk);
 	submit(ctx, e, true);
@@ -1124,7 +1161,8 @@ static __noinline void emit_errno(struct sock *sk, __s32 nr, __s32 err)
 	fill_task(e, RST_KIND_ERRNO);
 	e->syscall_nr = nr;
 	e->err = err;
-	fill_sock(e, sk);
+	/* sk may come from the fd table (sys_exit): untyped */
+	fill_sock(e, sk, false);
 	/* a plain read: a reset on this socket already generated the cookie */
 	e->sock_cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	fill_owner(e, sk);
