@@ -131,8 +131,13 @@ struct {
  * kernel lets tracing programs have it (5.11): a lookup costs a fraction of
  * a hash map's, it goes with the socket, and a storm cannot evict it. Else
  * (and with the sys_exit hook, which finds sockets by fd, not as typed
- * pointers) an LRU map keyed by the socket's address; the addon shrinks the
- * one not used to a single entry.
+ * pointers) an LRU map keyed by the socket's address.
+ *
+ * With socket storage, the LRU map still holds the sockets in connect()
+ * until they are established: most in a storm of refused connects never
+ * are, and creating and freeing a socket's storage (two memcg-charged
+ * allocations, freed after an RCU grace period) was ~10 % of the connecting
+ * CPU (perf). The addon sizes the map for that role (native/config.cc).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -384,14 +389,13 @@ static __always_inline struct sock *tcp_sock_of_fd(int fd)
 
 /* ---- what is remembered of sockets ------------------------------------------- */
 
-static __always_inline struct rst_sock_info *sock_info(const struct sock *sk, bool create)
+/* The socket's entry in the LRU map (sockets). */
+static __always_inline struct rst_sock_info *lru_info(const struct sock *sk, bool create)
 {
 	__u64 key = (__u64)sk;
 	struct rst_sock_info *info;
 	__u32 zero = 0;
 
-	if (feat_sk_storage)
-		return bpf_sk_storage_get(&sk_infos, (struct sock *)sk, NULL, create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
 	info = bpf_map_lookup_elem(&sockets, &key);
 	if (info || !create)
 		return info;
@@ -401,6 +405,54 @@ static __always_inline struct rst_sock_info *sock_info(const struct sock *sk, bo
 	__builtin_memset(info, 0, sizeof(*info));
 	bpf_map_update_elem(&sockets, &key, info, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&sockets, &key);
+}
+
+/*
+ * What is remembered of sk; `create`: a new entry if there is none.
+ * `connecting`: sk is entering SYN_SENT, and a new entry goes into the LRU
+ * map until settle() (see sk_infos).
+ */
+static __always_inline struct rst_sock_info *sock_info_as(const struct sock *sk, bool create, bool connecting)
+{
+	struct rst_sock_info *info;
+
+	if (!feat_sk_storage)
+		return lru_info(sk, create);
+	info = bpf_sk_storage_get(&sk_infos, (struct sock *)sk, NULL, 0);
+	if (info)
+		return info;
+	/* in connect(), or never got further */
+	info = lru_info(sk, create && connecting);
+	if (info || !create || connecting)
+		return info;
+	return bpf_sk_storage_get(&sk_infos, (struct sock *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+}
+
+static __always_inline struct rst_sock_info *sock_info(const struct sock *sk, bool create)
+{
+	return sock_info_as(sk, create, false);
+}
+
+/* Out of SYN_SENT, not closed: established (or a simultaneous open). Its
+ * entry moves from the LRU map into its storage. */
+static __always_inline struct rst_sock_info *settle(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct rst_sock_info *pending, *info;
+
+	if (!feat_sk_storage)
+		return sock_info(sk, !f_targets);
+	info = bpf_sk_storage_get(&sk_infos, (struct sock *)sk, NULL, 0);
+	if (info)
+		return info;
+	pending = bpf_map_lookup_elem(&sockets, &key);
+	if (!pending)
+		return sock_info(sk, !f_targets);
+	/* created as a copy of the pending entry */
+	info = bpf_sk_storage_get(&sk_infos, (struct sock *)sk, pending, BPF_SK_STORAGE_GET_F_CREATE);
+	if (info)
+		bpf_map_delete_elem(&sockets, &key);
+	return info;
 }
 
 /* With -p or -- CMD: is current one of the traced processes? */
@@ -416,9 +468,9 @@ static __always_inline bool current_is_target(void)
  * sockets are tracked: another process's socket gets no entry (and one of
  * theirs handed to it changes owner, so it is no longer theirs).
  */
-static __always_inline struct rst_sock_info *note_owner(const struct sock *sk)
+static __always_inline struct rst_sock_info *note_owner_as(const struct sock *sk, bool connecting)
 {
-	struct rst_sock_info *info = sock_info(sk, !f_targets || current_is_target());
+	struct rst_sock_info *info = sock_info_as(sk, !f_targets || current_is_target(), connecting);
 	__u64 now = bpf_ktime_get_ns();
 	__u64 id = bpf_get_current_pid_tgid();
 
@@ -430,6 +482,11 @@ static __always_inline struct rst_sock_info *note_owner(const struct sock *sk)
 		return info;
 	owner_from_current(&info->owner, now);
 	return info;
+}
+
+static __always_inline struct rst_sock_info *note_owner(const struct sock *sk)
+{
+	return note_owner_as(sk, false);
 }
 
 static __always_inline bool is_reset_errno(long err)
@@ -582,7 +639,7 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	if (newstate == TCP_SYN_SENT) {
-		info = note_owner(sk); /* connect(), in the owner's syscall */
+		info = note_owner_as(sk, true); /* connect(), in the owner's syscall */
 	} else if (newstate == TCP_LISTEN_STATE) {
 		/* listen(), in the listener's syscall */
 		info = sock_info(sk, !f_targets || current_is_target());
@@ -614,6 +671,8 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 		}
 	} else if (is_letting_go(newstate))
 		info = note_letting_go(sk, newstate);
+	else if (oldstate == TCP_SYN_SENT)
+		info = settle(sk);
 	else
 		info = sock_info(sk, !f_targets);
 	if (!info)
@@ -642,9 +701,13 @@ SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(rst_destroy, struct sock *sk)
 {
 	__u64 key = (__u64)sk;
-	struct rst_sock_info *info = sock_info(sk, false);
+	struct rst_sock_info *info = feat_sk_storage ? bpf_sk_storage_get(&sk_infos, sk, NULL, 0) : NULL;
+	/* socket storage goes with the socket; an LRU map entry is deleted */
+	bool in_lru = !info;
 	struct rst_tuple t;
 
+	if (in_lru)
+		info = bpf_map_lookup_elem(&sockets, &key);
 	if (!info)
 		return 0;
 	/* only a connection that was established can get late segments worth
@@ -653,8 +716,7 @@ int BPF_PROG(rst_destroy, struct sock *sk)
 		tuple_of_sock(&t, sk);
 		bpf_map_update_elem(&closed, &t, info, BPF_ANY);
 	}
-	/* socket storage goes with the socket */
-	if (!feat_sk_storage)
+	if (in_lru)
 		bpf_map_delete_elem(&sockets, &key);
 	return 0;
 }

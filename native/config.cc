@@ -78,6 +78,10 @@ std::string ApplyFilters(rsttrace_bpf *skel, Napi::Object f) {
 }
 
 namespace {
+// Sockets in connect() at once that the LRU map keeps with socket storage
+// on (bpf/rsttrace.bpf.c, sk_infos): more evict the oldest's owners.
+constexpr __u32 kConnectingSockets = 16384;
+
 // A kernel feature is used unless declined; an opt-in only when asked for.
 bool Feature(Napi::Object f, const char *key, bool absent = true) {
   Napi::Value v = f.Get(key);
@@ -102,7 +106,8 @@ std::string ApplyFeatures(rsttrace_bpf *skel, Napi::Object f) {
   // found by fd) has not: the LRU map then
   bool sk_storage = Feature(f, "skStorage") && !syscall_hook;
   skel->rodata->feat_sk_storage = sk_storage;
-  if (sk_storage) bpf_map__set_max_entries(skel->maps.sockets, 1);
+  // with socket storage, the LRU map holds only sockets in connect()
+  if (sk_storage) bpf_map__set_max_entries(skel->maps.sockets, kConnectingSockets);
   skel->rodata->feat_task_regs = Feature(f, "taskRegs");
   skel->rodata->feat_socket_cookie = Feature(f, "socketCookie");
   return "";
