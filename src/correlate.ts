@@ -297,12 +297,16 @@ export class Correlator {
     const msBefore = (ns: number) => (ns > 0 ? (r.monoNs - ns) / 1e6 : null);
     if (r.owner && !(r.owner.source === 'tuple' && (r.monoNs - r.owner.seenNs) / 1e6 > TUPLE_OWNER_MAX_MS)) {
       const o = r.owner;
+      const info = processes.info(o.pid, o.cgroupId);
+      // named, not spread: this runs once per record (see reset())
       return {
         pid: o.pid,
         tid: o.tid,
         comm: o.comm,
         uid: o.uid,
-        ...processes.info(o.pid, o.cgroupId),
+        cmdline: info.cmdline,
+        cgroup: info.cgroup,
+        container_id: info.container_id,
         source: o.source,
         last_syscall: this.syscallName(o.syscallNr),
         last_syscall_ms_before: msBefore(o.seenNs),
