@@ -1,5 +1,5 @@
 /** Events as the correlator makes them, for the formatter and catalog tests. */
-import type { ResetEvent } from '../../src/event.js';
+import type { ResetEvent, SyscallErrorEvent } from '../../src/event.js';
 
 export const WALL = 1_795_248_009_737_365_224n;
 
@@ -30,6 +30,32 @@ export function resetFixture(over: Partial<ResetEvent> = {}): ResetEvent {
     segment: { flags: ['SYN'], seq: 1, ack: 0, window: 65495, payload_bytes: 0 },
     cause: { code: 'closed-port', summary: 'nothing listens on port 9', fix: 'start the service', inferred: false },
     peer_event_id: null,
+    ...over,
+  };
+}
+
+/** A recv() that failed with ECONNRESET, 0.12 ms after reset #7. */
+export function syscallErrorFixture(over: Partial<SyscallErrorEvent> = {}): SyscallErrorEvent {
+  return {
+    type: 'syscall_error',
+    id: 8,
+    reset_id: 7,
+    wall_ns: WALL,
+    mono_ns: 1,
+    ms_after_reset: 0.12,
+    pid: 901,
+    tid: 901,
+    comm: 'client',
+    syscall: 'recvfrom',
+    errno: 'ECONNRESET',
+    family: 'ipv4',
+    laddr: '127.0.0.1',
+    lport: 5000,
+    raddr: '127.0.0.1',
+    rport: 80,
+    state: 'CLOSE',
+    netns: 1,
+    sock_cookie: 3,
     ...over,
   };
 }

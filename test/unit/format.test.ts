@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isoNs, localTimeUs } from '../../src/clock.js';
-import type { SyscallErrorEvent } from '../../src/event.js';
 import { formatJsonLine } from '../../src/output/jsonl.js';
 import { formatResetLine, formatText, tcpdumpFlags, TEXT_HEADER } from '../../src/output/text.js';
-import { OWNER, resetFixture, WALL } from './fixtures.js';
+import { OWNER, resetFixture, syscallErrorFixture, WALL } from './fixtures.js';
 
 const owner = OWNER;
 
@@ -54,27 +53,7 @@ describe('text output', () => {
   });
 
   it('a failed syscall under its reset', () => {
-    const err: SyscallErrorEvent = {
-      type: 'syscall_error',
-      id: 8,
-      reset_id: 7,
-      wall_ns: WALL,
-      mono_ns: 1,
-      ms_after_reset: 0.12,
-      pid: 901,
-      tid: 901,
-      comm: 'client',
-      syscall: 'recvfrom',
-      errno: 'ECONNRESET',
-      family: 'ipv4',
-      laddr: '127.0.0.1',
-      lport: 5000,
-      raddr: '127.0.0.1',
-      rport: 80,
-      state: 'CLOSE',
-      netns: 1,
-      sock_cookie: 3,
-    };
+    const err = syscallErrorFixture();
     expect(formatText(err, { brief: false, verbose: false })).toBe(
       `  ↳ ${localTimeUs(WALL)} 901/client recvfrom() failed: ECONNRESET on 127.0.0.1:5000 → 127.0.0.1:80, 0.120 ms after #7`,
     );

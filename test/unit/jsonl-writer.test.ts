@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isoNs } from '../../src/clock.js';
-import type { ResetEvent, SyscallErrorEvent, TraceEvent } from '../../src/event.js';
+import type { ResetEvent, TraceEvent } from '../../src/event.js';
 import { ByteWriter } from '../../src/output/bytes.js';
 import { formatJsonLine, writeJsonLine } from '../../src/output/jsonl.js';
 import { jsonlOutput } from '../../src/output/outputs.js';
 import { fileSink } from '../../src/output/sink.js';
-import { OWNER, resetFixture, WALL } from './fixtures.js';
+import { OWNER, resetFixture, syscallErrorFixture, WALL } from './fixtures.js';
 
 /** schema order of the members after the common head */
 const RESET_MEMBERS = [
@@ -33,27 +33,7 @@ function oracle(e: TraceEvent): string {
   return JSON.stringify(body).replace('"ts_ns":0', `"ts_ns":${e.wall_ns}`);
 }
 
-const ERROR: SyscallErrorEvent = {
-  type: 'syscall_error',
-  id: 8,
-  reset_id: 7,
-  wall_ns: WALL + 120_000n,
-  mono_ns: 289_729_272_447,
-  ms_after_reset: 0.12,
-  pid: 901,
-  tid: 902,
-  comm: 'client',
-  syscall: 'recvfrom',
-  errno: 'ECONNRESET',
-  family: 'ipv4',
-  laddr: '127.0.0.1',
-  lport: 5000,
-  raddr: '127.0.0.1',
-  rport: 80,
-  state: 'CLOSE',
-  netns: 4026531833,
-  sock_cookie: 3,
-};
+const ERROR = syscallErrorFixture({ netns: 4026531833 });
 
 const ODD_STRINGS = [
   '',
