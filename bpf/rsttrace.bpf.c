@@ -6,10 +6,10 @@
  * Who owns a socket cannot be read from `current` when the reset is made: in
  * softirq that is the peer or the idle task, in a timer whatever ran. So the
  * owner is remembered where it is certain, at the syscalls a process makes on
- * its own socket (connect, send and receive, accept, shutdown, close), in an
- * LRU map keyed by the socket; when the socket is destroyed what is known
- * moves to a map keyed by its 4-tuple, for the TIME_WAIT socket and the
- * no-socket resets that come after.
+ * its own socket (connect, send and receive, accept, shutdown, close), in the
+ * socket's storage or an LRU map keyed by the socket (see sk_infos); when the
+ * socket is destroyed what is known moves to a map keyed by its 4-tuple, for
+ * the TIME_WAIT socket and the no-socket resets that come after.
  *
  * tp_btf gives the tracepoints' typed arguments; everything is read through
  * CO-RE (see RST_READ).
