@@ -93,6 +93,14 @@ export function stackAddresses(kstack: Uint8Array): bigint[] {
 }
 
 const TWO_32 = 2 ** 32;
+
+/**
+ * A copy of `len` bytes: a Buffer's slice() is a view, which would keep the
+ * whole batch alive (128 KiB) and change when its memory is reused.
+ */
+function copyOf(batch: Uint8Array, at: number, len: number): Uint8Array {
+  return new Uint8Array(batch.subarray(at, at + len));
+}
 /** comm is bytes as the process set them, UTF-8 as a rule; bad sequences become U+FFFD */
 const utf8 = new TextDecoder('utf-8');
 /** comms kept decoded; past that many the cache starts over */
@@ -202,7 +210,7 @@ export function createDecoder(layout: RecordLayout): Decoder {
     }
     const name = str(batch, at, commLen);
     if (comms.size >= MAX_COMMS) comms.clear();
-    comms.set(h, { bytes: batch.slice(at, at + commLen), name });
+    comms.set(h, { bytes: copyOf(batch, at, commLen), name });
     return name;
   };
   const kindAt = (batch: Uint8Array, index: number): RecordKind => {
@@ -263,8 +271,8 @@ export function createDecoder(layout: RecordLayout): Decoder {
         lport: v.getUint16(o.lport, true),
         rport: v.getUint16(o.rport, true),
         state: flags & F_SOCK ? v.getUint8(o.state) : null,
-        laddr: batch.slice(base + o.laddr, base + o.laddr + 16),
-        raddr: batch.slice(base + o.raddr, base + o.raddr + 16),
+        laddr: copyOf(batch, base + o.laddr, 16),
+        raddr: copyOf(batch, base + o.raddr, 16),
         segment:
           flags & F_SEGMENT
             ? {

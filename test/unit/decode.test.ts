@@ -132,8 +132,8 @@ describe.skipIf(skip)('decoding records from the exported layout', () => {
       lport: 9,
       rport: 51234,
       state: null,
-      laddr: Buffer.from([127, 0, 0, 1, ...new Array(12).fill(0)]),
-      raddr: Buffer.from([10, 0, 0, 2, ...new Array(12).fill(0)]),
+      laddr: Uint8Array.from([127, 0, 0, 1, ...new Array(12).fill(0)]),
+      raddr: Uint8Array.from([10, 0, 0, 2, ...new Array(12).fill(0)]),
       segment: { tcpFlags: 2, seq: 0xdeadbeef, ack: 0, window: 65495, payloadBytes: 0 },
       socket: null,
       owner: null,
@@ -196,6 +196,12 @@ describe.skipIf(skip)('decoding records from the exported layout', () => {
     expect(d.decode(buf, 1).comm).toBe('curm');
     w('comm', Buffer.from('curl\0junk', 'latin1'));
     expect(d.decode(buf, 1).comm).toBe('curl');
+    // these two hash alike (FNV-1a of the 16 bytes): the bytes decide
+    for (const name of ['wo1x', 'w1ta4', 'wo1x']) {
+      w('comm', Buffer.alloc(16));
+      w('comm', Buffer.from(name, 'latin1'));
+      expect(d.decode(buf, 1).comm).toBe(name);
+    }
   });
 
   it('refuses a batch that is not a whole number of records', () => {
