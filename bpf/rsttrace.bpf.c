@@ -61,7 +61,9 @@ char LICENSE[] SEC("license") = "GPL";
  * memory (the sys_exit hook's socket, from the fd table) is only a number to
  * the verifier: each step is then a bpf_probe_read_kernel, a helper call
  * that cost ~1 us a refused connect over the ~40 reads (bpf_stats). `typed`
- * is a constant at every call site: one of the two is compiled.
+ * is a constant at every call site, and one of the two is compiled; or a
+ * CO-RE check the loader resolves to a constant (fill_fullsock), and the
+ * verifier follows only the path it leaves.
  */
 #define RST_READ(typed, src, a, ...) \
 	((typed) ? ___arrow(src, a, ##__VA_ARGS__) : BPF_CORE_READ(src, a, ##__VA_ARGS__))
@@ -433,25 +435,30 @@ static __always_inline struct rst_sock_info *sock_info(const struct sock *sk, bo
 	return sock_info_as(sk, create, false);
 }
 
-/* Out of SYN_SENT, not closed: established (or a simultaneous open). Its
- * entry moves from the LRU map into its storage. */
-static __always_inline struct rst_sock_info *settle(const struct sock *sk)
+/*
+ * Out of SYN_SENT, not closed (established, or a simultaneous open), or a
+ * socket whose connect() failed now listen()ing: its entry moves from the
+ * LRU map into its storage, which alone is cloned to accepted sockets and
+ * never evicted. Storage that cannot be created leaves it where it is.
+ */
+static __always_inline struct rst_sock_info *settle(const struct sock *sk, bool create)
 {
 	__u64 key = (__u64)sk;
 	struct rst_sock_info *pending, *info;
 
 	if (!feat_sk_storage)
-		return sock_info(sk, !f_targets);
+		return sock_info(sk, create);
 	info = bpf_sk_storage_get(&sk_infos, (struct sock *)sk, NULL, 0);
 	if (info)
 		return info;
 	pending = bpf_map_lookup_elem(&sockets, &key);
 	if (!pending)
-		return sock_info(sk, !f_targets);
+		return sock_info(sk, create);
 	/* created as a copy of the pending entry */
 	info = bpf_sk_storage_get(&sk_infos, (struct sock *)sk, pending, BPF_SK_STORAGE_GET_F_CREATE);
-	if (info)
-		bpf_map_delete_elem(&sockets, &key);
+	if (!info)
+		return pending;
+	bpf_map_delete_elem(&sockets, &key);
 	return info;
 }
 
@@ -642,7 +649,7 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 		info = note_owner_as(sk, true); /* connect(), in the owner's syscall */
 	} else if (newstate == TCP_LISTEN_STATE) {
 		/* listen(), in the listener's syscall */
-		info = sock_info(sk, !f_targets || current_is_target());
+		info = settle(sk, !f_targets || current_is_target());
 		if (info)
 			info->listener_tgid = bpf_get_current_pid_tgid() >> 32;
 	} else if (oldstate == TCP_LISTEN_STATE && newstate == TCP_SYN_RECV_STATE) {
@@ -672,7 +679,7 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 	} else if (is_letting_go(newstate))
 		info = note_letting_go(sk, newstate);
 	else if (oldstate == TCP_SYN_SENT)
-		info = settle(sk);
+		info = settle(sk, !f_targets);
 	else
 		info = sock_info(sk, !f_targets);
 	if (!info)

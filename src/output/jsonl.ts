@@ -50,8 +50,9 @@ function line(type: string, wallNs: bigint, rest: object): string {
  * Resets and syscall errors, thousands a second, are written by hand into
  * the output's bytes: JSON.stringify of an object built for it, then the
  * UTF-8 copy, were most of rsttrace's CPU per record (bench/FINDINGS.md).
- * Members are in schema order; test/unit/format.test.ts holds each line to
- * JSON.stringify of the event, member for member.
+ * Members are in the order rsttrace has always written them (kernel_path
+ * last); test/unit/jsonl-writer.test.ts holds each line to JSON.stringify of
+ * the event's members in that order.
  */
 
 /** Kernel paths and name lists are shared by many events: each serialized once. */

@@ -15,7 +15,7 @@ import { jsonlOutput } from '../../src/output/outputs.js';
 import { fileSink } from '../../src/output/sink.js';
 import { OWNER, resetFixture, syscallErrorFixture, WALL } from './fixtures.js';
 
-/** schema order of the members after the common head */
+/** the members after the common head, in the order rsttrace has always written them (readers go by name) */
 const RESET_MEMBERS = [
   'id', 'direction', 'mono_ns', 'family', 'laddr', 'lport', 'raddr', 'rport', 'state', 'reason', 'reason_code', 'netns',
   'sock_cookie', 'cpu', 'current', 'owner', 'context', 'socket', 'history', 'segment', 'peer_event_id', 'cause', 'kernel_path',
