@@ -181,6 +181,19 @@ describe.skipIf(skip)('rsttrace -- CMD', () => {
     expect(records.find((r) => r.type === 'syscall_error' && r.pid === out.server_pid)).toMatchObject({ reset_id: recv!.id, errno: 'ECONNRESET' });
   });
 
+  it('includes a reset on a connection its listener never accepted, when that listener is a socket whose connect() was refused', () => {
+    // the failed connect() left the socket's facts in the LRU map; listen() must move them into socket storage,
+    // the only place the kernel copies to the sockets a listener makes
+    const { status, records, stdout } = traceCommand(['--', 'ip', 'netns', 'exec', ns.name, RSTSCEN, 'listen-after-refused', '127.0.0.1']);
+    expect(status).toBe(0);
+    const out = JSON.parse(stdout.split('\n').find((l) => l.startsWith('{"server_pid"'))!);
+    const resets = resetsOf(records);
+    const sent = resets.find((r) => r.direction === 'send' && r.rport === out.server_port);
+    expect(sent).toMatchObject({ owner: { pid: out.client_pid }, reason: 'TCP_STATE' });
+    const recv = resets.find((r) => r.direction === 'recv' && r.lport === out.server_port);
+    expect(recv).toMatchObject({ state: 'ESTABLISHED', peer_event_id: sent!.id, cause: { code: 'reset-by-peer' } });
+  });
+
   it('includes timer-made resets on its sockets (keepalive over veth)', () => {
     const { status, records } = traceCommand(['--', RSTSCEN, 'keepalive', hosts.server.name, hosts.client.name, hosts.serverAddr, hosts.serverIface]);
     expect(status).toBe(0);

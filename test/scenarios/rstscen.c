@@ -19,6 +19,9 @@
  *                                      of one (unread data) resets the other;
  *                                      later an ACK from the first's port
  *   rstscen hold ADDR                  connection now, reset (linger0) on a line of stdin
+ *   rstscen listen-after-refused ADDR  a socket whose connect() was refused
+ *                                      listen()s; a connection it never
+ *                                      accepts is reset by its client
  *   rstscen keepalive SERVER_NETNS CLIENT_NETNS SERVER_ADDR SERVER_IFACE
  *                                      keepalive probes go unanswered
  *
@@ -1043,8 +1046,53 @@ static void usage(void)
 			"unread-close ADDR | linger0 ADDR | connect-unspec ADDR | kill ADDR |\n"
 			"       kb-timewait ADDR | kb-finwait1 ADDR | shutdown-rdwr ADDR | "
 			"linger2 ADDR | ack-listener ADDR | self-pair ADDR | hold ADDR |\n"
+			"       listen-after-refused ADDR |\n"
 			"       keepalive SERVER_NETNS CLIENT_NETNS SERVER_ADDR SERVER_IFACE\n");
 	exit(2);
+}
+
+/*
+ * listen-after-refused ADDR: connect() is refused, then the same socket
+ * listen()s (on a port the kernel picks). A child connects and resets
+ * (SO_LINGER {1, 0}) before anything accepts: the reset lands on a socket
+ * nobody has used, which belongs to the listener's process.
+ */
+static int cmd_listen_after_refused(const char *addr)
+{
+	struct endpoint ep = parse_addr(addr, unused_port(addr));
+	int lfd = socket(ep.ss.ss_family, SOCK_STREAM, 0), cfd, err, port;
+	struct linger l = {.l_onoff = 1, .l_linger = 0};
+	pid_t client;
+
+	if (lfd < 0)
+		die("socket");
+	err = connect(lfd, (struct sockaddr *)&ep.ss, ep.len) ? errno : 0;
+	if (err != ECONNREFUSED)
+		fail("connect() to an unused port was not refused");
+	if (listen(lfd, 16))
+		die("listen");
+	port = port_of(lfd);
+	fflush(stdout);
+	client = fork();
+	if (client < 0)
+		die("fork");
+	if (client == 0) {
+		cfd = connect_to(addr, port, &err);
+		if (err)
+			fail("connect to the listener");
+		if (setsockopt(cfd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)))
+			die("SO_LINGER");
+		sleep_ms(50);
+		close(cfd);
+		_exit(0);
+	}
+	if (reap(client, 5000))
+		fail("client");
+	sleep_ms(50);
+	printf("{\"server_pid\":%d,\"client_pid\":%d,\"server_port\":%d,\"connect_errno\":\"%s\"}\n",
+	       getpid(), client, port, errno_name(ECONNREFUSED));
+	close(lfd);
+	return 0;
 }
 
 /*
@@ -1108,6 +1156,7 @@ static const struct {
 	{"ack-listener", cmd_ack_listener},
 	{"self-pair", cmd_self_pair},
 	{"hold", cmd_hold},
+	{"listen-after-refused", cmd_listen_after_refused},
 };
 
 int main(int argc, char **argv)
