@@ -464,10 +464,11 @@ export const traceCommand = defineCommand({
         group: 'Tuning:',
       })
       .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9464)', group: 'Output:' })
-      // 32 MiB hold ~110 k records without a stack: about a second of a
+      // 16 MiB hold ~55 k records without a stack: ~0.45 s of a
       // maximum-rate storm while user space is held up (8 MiB lost records
-      // in 1 run of 3, 32 MiB in none: bench/FINDINGS.md)
-      .option('ring-buffer', { type: 'number', default: 32, describe: 'ring buffer size in MiB (power of two)', group: 'Tuning:' })
+      // in storms 16 and 32 did not; 32 cost 190 MB of RSS, the ring being
+      // mapped twice: bench/FINDINGS.md)
+      .option('ring-buffer', { type: 'number', default: 16, describe: 'ring buffer size in MiB (power of two)', group: 'Tuning:' })
       .option('ready-file', { type: 'string', hidden: true })
       .option('force-fallback', { type: 'string', hidden: true, describe: `do without: ${FEATURES.join(', ')}` }),
   run: (args, io, rawArgv) => {
