@@ -391,16 +391,33 @@ static __always_inline struct sock *tcp_sock_of_fd(int fd)
 
 /* ---- what is remembered of sockets ------------------------------------------- */
 
-/* The socket's entry in the LRU map (sockets). */
-static __always_inline struct rst_sock_info *lru_info(const struct sock *sk, bool create)
+/*
+ * What is remembered of sk, wherever it is: its storage first, then the LRU
+ * map. *in_lru: the entry, or the place to look for one, is the LRU map.
+ */
+static __always_inline struct rst_sock_info *find_info(const struct sock *sk, bool *in_lru)
+{
+	__u64 key = (__u64)sk;
+	struct rst_sock_info *info = NULL;
+
+	if (feat_sk_storage)
+		info = bpf_sk_storage_get(&sk_infos, (struct sock *)sk, NULL, 0);
+	*in_lru = !info;
+	if (!info)
+		info = bpf_map_lookup_elem(&sockets, &key);
+	return info;
+}
+
+/* A new, empty entry for sk: in the LRU map without socket storage or for a
+ * socket entering SYN_SENT (`connecting`, see sk_infos), else its storage. */
+static __always_inline struct rst_sock_info *new_info(const struct sock *sk, bool connecting)
 {
 	__u64 key = (__u64)sk;
 	struct rst_sock_info *info;
 	__u32 zero = 0;
 
-	info = bpf_map_lookup_elem(&sockets, &key);
-	if (info || !create)
-		return info;
+	if (feat_sk_storage && !connecting)
+		return bpf_sk_storage_get(&sk_infos, (struct sock *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	info = bpf_map_lookup_elem(&scratch, &zero);
 	if (!info)
 		return NULL;
@@ -409,25 +426,13 @@ static __always_inline struct rst_sock_info *lru_info(const struct sock *sk, boo
 	return bpf_map_lookup_elem(&sockets, &key);
 }
 
-/*
- * What is remembered of sk; `create`: a new entry if there is none.
- * `connecting`: sk is entering SYN_SENT, and a new entry goes into the LRU
- * map until settle() (see sk_infos).
- */
+/* What is remembered of sk; `create`: a new entry if there is none. */
 static __always_inline struct rst_sock_info *sock_info_as(const struct sock *sk, bool create, bool connecting)
 {
-	struct rst_sock_info *info;
+	bool in_lru;
+	struct rst_sock_info *info = find_info(sk, &in_lru);
 
-	if (!feat_sk_storage)
-		return lru_info(sk, create);
-	info = bpf_sk_storage_get(&sk_infos, (struct sock *)sk, NULL, 0);
-	if (info)
-		return info;
-	/* in connect(), or never got further */
-	info = lru_info(sk, create && connecting);
-	if (info || !create || connecting)
-		return info;
-	return bpf_sk_storage_get(&sk_infos, (struct sock *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	return info || !create ? info : new_info(sk, connecting);
 }
 
 static __always_inline struct rst_sock_info *sock_info(const struct sock *sk, bool create)
@@ -444,16 +449,13 @@ static __always_inline struct rst_sock_info *sock_info(const struct sock *sk, bo
 static __always_inline struct rst_sock_info *settle(const struct sock *sk, bool create)
 {
 	__u64 key = (__u64)sk;
-	struct rst_sock_info *pending, *info;
+	bool in_lru;
+	struct rst_sock_info *pending = find_info(sk, &in_lru), *info;
 
-	if (!feat_sk_storage)
-		return sock_info(sk, create);
-	info = bpf_sk_storage_get(&sk_infos, (struct sock *)sk, NULL, 0);
-	if (info)
-		return info;
-	pending = bpf_map_lookup_elem(&sockets, &key);
 	if (!pending)
-		return sock_info(sk, create);
+		return create ? new_info(sk, false) : NULL;
+	if (!in_lru || !feat_sk_storage)
+		return pending;
 	/* created as a copy of the pending entry */
 	info = bpf_sk_storage_get(&sk_infos, (struct sock *)sk, pending, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!info)
@@ -708,13 +710,10 @@ SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(rst_destroy, struct sock *sk)
 {
 	__u64 key = (__u64)sk;
-	struct rst_sock_info *info = feat_sk_storage ? bpf_sk_storage_get(&sk_infos, sk, NULL, 0) : NULL;
-	/* socket storage goes with the socket; an LRU map entry is deleted */
-	bool in_lru = !info;
+	bool in_lru;
+	struct rst_sock_info *info = find_info(sk, &in_lru);
 	struct rst_tuple t;
 
-	if (in_lru)
-		info = bpf_map_lookup_elem(&sockets, &key);
 	if (!info)
 		return 0;
 	/* only a connection that was established can get late segments worth
@@ -723,6 +722,7 @@ int BPF_PROG(rst_destroy, struct sock *sk)
 		tuple_of_sock(&t, sk);
 		bpf_map_update_elem(&closed, &t, info, BPF_ANY);
 	}
+	/* socket storage goes with the socket; an LRU map entry is deleted */
 	if (in_lru)
 		bpf_map_delete_elem(&sockets, &key);
 	return 0;
