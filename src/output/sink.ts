@@ -42,7 +42,9 @@ function sinkOf(put: (bytes: Uint8Array) => void, rest: Pick<Sink, 'close' | 'ab
   // kept from batch to batch: a batch's lines are encoded into it, not
   // joined into a string and copied into a new Buffer each time
   const out = new ByteWriter();
-  const flush = () => {
+  const writeBytes = (fill: (out: ByteWriter) => void) => {
+    out.clear();
+    fill(out);
     if (out.length > 0) put(out.bytes());
   };
   return {
@@ -50,18 +52,14 @@ function sinkOf(put: (bytes: Uint8Array) => void, rest: Pick<Sink, 'close' | 'ab
       if (chunk.length > 0) put(Buffer.from(chunk));
     },
     writeLines(lines) {
-      out.clear();
-      for (const l of lines) {
-        out.utf8(l);
-        out.byte(0x0a);
-      }
-      flush();
+      writeBytes((o) => {
+        for (const l of lines) {
+          o.utf8(l);
+          o.byte(0x0a);
+        }
+      });
     },
-    writeBytes(fill) {
-      out.clear();
-      fill(out);
-      flush();
-    },
+    writeBytes,
     ...rest,
   };
 }
