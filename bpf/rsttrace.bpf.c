@@ -477,10 +477,9 @@ static __always_inline bool current_is_target(void)
  * sockets are tracked: another process's socket gets no entry (and one of
  * theirs handed to it changes owner, so it is no longer theirs).
  */
-static __always_inline struct rst_sock_info *note_owner_as(const struct sock *sk, bool connecting)
+static __always_inline struct rst_sock_info *note_owner_as(const struct sock *sk, bool connecting, __u64 now)
 {
 	struct rst_sock_info *info = sock_info_as(sk, !f_targets || current_is_target(), connecting);
-	__u64 now = bpf_ktime_get_ns();
 	__u64 id = bpf_get_current_pid_tgid();
 
 	if (!info)
@@ -495,7 +494,7 @@ static __always_inline struct rst_sock_info *note_owner_as(const struct sock *sk
 
 static __always_inline struct rst_sock_info *note_owner(const struct sock *sk)
 {
-	return note_owner_as(sk, false);
+	return note_owner_as(sk, false, bpf_ktime_get_ns());
 }
 
 static __always_inline bool is_reset_errno(long err)
@@ -606,7 +605,7 @@ static __always_inline bool is_letting_go(int newstate)
  * dup'ed copy does not count. Inside shutdown(), the owner acting. Otherwise
  * (a reset taken, a timer, softirq) nobody let go: just the history.
  */
-static __always_inline struct rst_sock_info *note_letting_go(const struct sock *sk, int newstate)
+static __always_inline struct rst_sock_info *note_letting_go(const struct sock *sk, int newstate, __u64 now)
 {
 	__s32 nr = current_syscall_nr();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -633,7 +632,7 @@ static __always_inline struct rst_sock_info *note_letting_go(const struct sock *
 	if (!info)
 		return NULL;
 	/* always the owner now (not note_owner's rate limit): this syscall and time */
-	owner_from_current(&info->owner, bpf_ktime_get_ns());
+	owner_from_current(&info->owner, now);
 	if (closing && !info->owner.closed_ns)
 		info->owner.closed_ns = info->owner.seen_ns;
 	return info;
@@ -643,12 +642,15 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int newstate)
 {
 	struct rst_sock_info *info;
+	__u64 now;
 	__u32 i;
 
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
+	/* one clock read for the owner and the history (~50 ns each in a VM) */
+	now = bpf_ktime_get_ns();
 	if (newstate == TCP_SYN_SENT) {
-		info = note_owner_as(sk, true); /* connect(), in the owner's syscall */
+		info = note_owner_as(sk, true, now); /* connect(), in the owner's syscall */
 	} else if (newstate == TCP_LISTEN_STATE) {
 		/* listen(), in the listener's syscall */
 		info = settle(sk, !f_targets || current_is_target());
@@ -679,7 +681,7 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 			info->listener_tgid = listener ? listener : older ? *older : 0;
 		}
 	} else if (is_letting_go(newstate))
-		info = note_letting_go(sk, newstate);
+		info = note_letting_go(sk, newstate, now);
 	else if (oldstate == TCP_SYN_SENT)
 		info = settle(sk, !f_targets);
 	else
@@ -687,7 +689,7 @@ int BPF_PROG(rst_state, const struct sock *sk, const int oldstate, const int new
 	if (!info)
 		return 0;
 	i = info->history.count % RST_HISTORY_LEN;
-	info->history.ts_ns[i] = bpf_ktime_get_ns();
+	info->history.ts_ns[i] = now;
 	info->history.old_state[i] = oldstate;
 	info->history.new_state[i] = newstate;
 	info->history.count++;
@@ -1046,7 +1048,22 @@ static __always_inline void fill_sock(struct rst_event *e, const struct sock *sk
 		fill_fullsock(e, sk, typed);
 }
 
-/* The socket's owner and history, or the last ones of its 4-tuple. */
+#define SEG_SYN 0x02
+#define SEG_ACK 0x10
+
+/* A segment that opens a connection (SYN, no ACK) belongs to no earlier one.
+ * Every other segment carries an ACK, a late one of a closed connection
+ * included. */
+static __always_inline bool opens_connection(const struct rst_event *e)
+{
+	return (e->flags & RST_F_SEGMENT) && (e->seg_tcp_flags & (SEG_SYN | SEG_ACK)) == SEG_SYN;
+}
+
+/* The socket's owner and history, or the last ones of its 4-tuple. Not for
+ * a connection attempt that found no socket (nothing listens): the tuple's
+ * last owner has nothing to do with it, and in a storm of SYNs to a closed
+ * port that lookup (a cache miss in a large table per SYN) was an eighth of
+ * rst_send. A TIME_WAIT socket is a socket: its SYNs still look. */
 static __always_inline void fill_owner(struct rst_event *e, const struct sock *sk)
 {
 	struct rst_sock_info *info = NULL;
@@ -1063,7 +1080,7 @@ static __always_inline void fill_owner(struct rst_event *e, const struct sock *s
 			info = NULL;
 		}
 	}
-	if (!info) {
+	if (!info && (sk || !opens_connection(e))) {
 		tuple_of_event(&t, e);
 		info = bpf_map_lookup_elem(&closed, &t);
 		if (info)
