@@ -10,16 +10,23 @@ function isV4Mapped(a: Uint8Array): boolean {
   return a[10] === 0xff && a[11] === 0xff;
 }
 
-/** Dotted quads by their 32-bit value: a storm names the same few hosts over and over. */
-const ipv4Names = new Map<number, string>();
+/*
+ * Dotted quads by their 32-bit value: a storm names the same few hosts over
+ * and over. A direct-mapped cache, not a Map: most addresses (127.0.0.1
+ * among them) are past 2^30, keys V8 boxes on every Map lookup.
+ */
+const IPV4_SLOTS = 4096;
+const ipv4Keys = new Int32Array(IPV4_SLOTS);
+const ipv4Names: (string | undefined)[] = new Array<string | undefined>(IPV4_SLOTS).fill(undefined);
 
 function ipv4(a: Uint8Array, at: number): string {
-  const key = ((a[at]! << 24) | (a[at + 1]! << 16) | (a[at + 2]! << 8) | a[at + 3]!) >>> 0;
-  let name = ipv4Names.get(key);
-  if (name === undefined) {
+  const key = (a[at]! << 24) | (a[at + 1]! << 16) | (a[at + 2]! << 8) | a[at + 3]!;
+  const slot = (Math.imul(key, 0x9e3779b1) >>> 20) & (IPV4_SLOTS - 1);
+  let name = ipv4Names[slot];
+  if (name === undefined || ipv4Keys[slot] !== key) {
     name = `${a[at]}.${a[at + 1]}.${a[at + 2]}.${a[at + 3]}`;
-    if (ipv4Names.size >= 4096) ipv4Names.clear();
-    ipv4Names.set(key, name);
+    ipv4Keys[slot] = key;
+    ipv4Names[slot] = name;
   }
   return name;
 }

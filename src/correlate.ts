@@ -92,14 +92,20 @@ interface Remembered {
 type Endpoints = { family: Family; laddr: string; lport: number; raddr: string; rport: number };
 
 /**
- * FNV-1a, 32 bits, over the low half of each 8-byte return address (the
- * high half is the same for all kernel text): a stack's cache key;
- * collisions are compared away.
+ * Map keys are kept to 30 bits: V8 holds smaller integers unboxed (Smi); a
+ * key past 2^30 is a heap number, boxed on every get and set of a Map.
+ */
+const SMI_KEY = 0x3fffffff;
+
+/**
+ * FNV-1a over the low half of each 8-byte return address (the high half is
+ * the same for all kernel text): a stack's cache key; collisions are
+ * compared away.
  */
 function stackHash(b: Uint8Array): number {
   let h = 0x811c9dc5 ^ b.length;
   for (let i = 0; i + 3 < b.length; i += 8) h = Math.imul(h ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)), 0x01000193);
-  return h >>> 0;
+  return h & SMI_KEY;
 }
 
 /** FNV-1a over direction, addresses and ports: a 4-tuple's key (compared on lookup). */
@@ -109,7 +115,7 @@ function tupleHash(direction: 'send' | 'recv', laddr: string, lport: number, rad
   h = Math.imul(h ^ lport, 0x01000193);
   for (let i = 0; i < raddr.length; i++) h = Math.imul(h ^ raddr.charCodeAt(i), 0x01000193);
   h = Math.imul(h ^ rport, 0x01000193);
-  return h >>> 0;
+  return h & SMI_KEY;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -33,6 +33,14 @@ describe('addresses', () => {
     expect(decodeAddress(10, v6(0, 0, 0, 0, 0, 0, 0, 1))).toEqual({ family: 'ipv6', address: '::1' });
   });
 
+  it('names IPv4 addresses right however many share its cache of names', () => {
+    // 20000 addresses through a 4096-slot cache, twice: collisions replace, never confuse
+    const quads = Array.from({ length: 20_000 }, (_, i) => [(i * 7919) & 0xff, (i * 104_729) & 0xff, i >> 8, i & 0xff]);
+    for (let pass = 0; pass < 2; pass++) {
+      for (const q of quads) expect(decodeAddress(2, Uint8Array.from([...q, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])).address).toBe(q.join('.'));
+    }
+  });
+
   it('writes endpoints like ss and tcpdump: IPv6 in brackets', () => {
     expect(formatEndpoint('10.0.0.1', 443)).toBe('10.0.0.1:443');
     expect(formatEndpoint('::1', 80)).toBe('[::1]:80');
