@@ -42,6 +42,14 @@ describe.skipIf(skip)('causes of real resets', () => {
     return found[0]!;
   }
 
+  it('closed port, its 4-tuple used before: the new attempt has no owner, not the old connection\'s', async () => {
+    // the old connection's facts are kept by 4-tuple for its late segments; a SYN is none of them
+    const { out, resets } = await tracedWith([], 'reconnect-closed', '127.0.0.1');
+    expect(out.errno).toBe('ECONNREFUSED');
+    const syn = one(resets, { direction: 'send', reason: 'NO_SOCKET', rport: out.client_port });
+    expect(syn).toMatchObject({ lport: out.server_port, owner: null, segment: { flags: ['SYN'] }, cause: { code: 'closed-port' } });
+  });
+
   for (const addr of ['127.0.0.1', '::1']) {
     it(`closed port (${addr}): the connecting process is told; with --syscall-hook its failed connect() is linked`, async () => {
       const { out, resets, errors } = await tracedWith(['--syscall-hook'], 'refused', addr, '9');

@@ -1046,7 +1046,7 @@ static void usage(void)
 			"unread-close ADDR | linger0 ADDR | connect-unspec ADDR | kill ADDR |\n"
 			"       kb-timewait ADDR | kb-finwait1 ADDR | shutdown-rdwr ADDR | "
 			"linger2 ADDR | ack-listener ADDR | self-pair ADDR | hold ADDR |\n"
-			"       listen-after-refused ADDR |\n"
+			"       listen-after-refused ADDR | reconnect-closed ADDR |\n"
 			"       keepalive SERVER_NETNS CLIENT_NETNS SERVER_ADDR SERVER_IFACE\n");
 	exit(2);
 }
@@ -1092,6 +1092,54 @@ static int cmd_listen_after_refused(const char *addr)
 	printf("{\"server_pid\":%d,\"client_pid\":%d,\"server_port\":%d,\"connect_errno\":\"%s\"}\n",
 	       getpid(), client, port, errno_name(ECONNREFUSED));
 	close(lfd);
+	return 0;
+}
+
+/*
+ * reconnect-closed ADDR: a connection is set up, the server writes a byte
+ * the client reads, the client aborts (SO_LINGER {1, 0}), the server closes
+ * its end and the listener, and a new socket bound
+ * to the old client port connects to the old server port again: the same
+ * 4-tuple, and now nothing listens. Its SYN is reset; that attempt is no
+ * segment of the closed connection, whose owner it must not be given.
+ */
+static int cmd_reconnect_closed(const char *addr)
+{
+	int sport, lfd = listener(addr, &sport), cfd, afd, nfd, err, cport;
+	struct linger l = {.l_onoff = 1, .l_linger = 0};
+	struct endpoint ep;
+	char c;
+
+	cfd = connect_to(addr, sport, &err);
+	if (err) {
+		errno = err;
+		die("connect");
+	}
+	afd = accept_one(lfd);
+	cport = port_of(cfd);
+	/* the server's write makes it the owner of its end, kept by 4-tuple once closed */
+	write_msg(afd, "x", 1);
+	read_msg(cfd, &c, 1, 5000);
+	if (setsockopt(cfd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)))
+		die("setsockopt SO_LINGER");
+	close(cfd);
+	wait_readable(afd);
+	close(afd);
+	close(lfd);
+	ep = parse_addr(addr, cport);
+	nfd = socket(ep.ss.ss_family, SOCK_STREAM, 0);
+	if (nfd < 0)
+		die("socket");
+	set_int(nfd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+	if (bind(nfd, (struct sockaddr *)&ep.ss, ep.len))
+		die("bind to the old client port");
+	ep = parse_addr(addr, sport);
+	err = connect(nfd, (struct sockaddr *)&ep.ss, ep.len) ? errno : 0;
+	if (err != ECONNREFUSED)
+		fail("the second connect() was not refused");
+	printf("{\"pid\":%d,\"client_port\":%d,\"server_port\":%d,\"errno\":\"%s\"}\n", getpid(), cport, sport,
+	       errno_name(err));
+	close(nfd);
 	return 0;
 }
 
@@ -1157,6 +1205,7 @@ static const struct {
 	{"self-pair", cmd_self_pair},
 	{"hold", cmd_hold},
 	{"listen-after-refused", cmd_listen_after_refused},
+	{"reconnect-closed", cmd_reconnect_closed},
 };
 
 int main(int argc, char **argv)
