@@ -44,3 +44,10 @@ export class BoundedMap<K, V> {
     return this;
   }
 }
+
+/**
+ * A hash used as a Map key is kept to 30 bits (`h & SMI_KEY`): V8 holds
+ * smaller integers unboxed (Smi); a key past 2^30 is a heap number, boxed on
+ * every get and set.
+ */
+export const SMI_KEY = 0x3fffffff;

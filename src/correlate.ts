@@ -5,7 +5,7 @@
  * to the reset on its socket. Tables are bounded: old entries are evicted.
  */
 import { decodeAddress, type Family } from './addr.js';
-import { BoundedMap } from './bounded-map.js';
+import { BoundedMap, SMI_KEY } from './bounded-map.js';
 import type { Clock } from './clock.js';
 import { contextOf, meaningfulFrames, pathSignature, stackFacts, type StackFacts } from './context.js';
 import { stackAddresses, type RawRecord } from './decode.js';
@@ -90,12 +90,6 @@ interface Remembered {
 }
 
 type Endpoints = { family: Family; laddr: string; lport: number; raddr: string; rport: number };
-
-/**
- * Map keys are kept to 30 bits: V8 holds smaller integers unboxed (Smi); a
- * key past 2^30 is a heap number, boxed on every get and set of a Map.
- */
-const SMI_KEY = 0x3fffffff;
 
 /**
  * FNV-1a over the low half of each 8-byte return address (the high half is

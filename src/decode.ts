@@ -2,6 +2,7 @@
  * Raw records from the ring buffer -> plain objects, reading each field at the
  * offset the addon exported (bpf/rsttrace.h is the one definition).
  */
+import { SMI_KEY } from './bounded-map.js';
 import type { RecordLayout } from './native.js';
 
 export type RecordKind = 'send' | 'recv' | 'errno';
@@ -202,6 +203,7 @@ export function createDecoder(layout: RecordLayout): Decoder {
   const comm = (batch: Uint8Array, at: number): string => {
     let h = 0x811c9dc5;
     for (let i = 0; i < commLen; i++) h = Math.imul(h ^ batch[at + i]!, 0x01000193);
+    h &= SMI_KEY;
     const known = comms.get(h);
     if (known !== undefined) {
       let i = 0;
