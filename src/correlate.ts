@@ -4,8 +4,9 @@
  * stack, socket facts and history, the cause; and each failed syscall linked
  * to the reset on its socket. Tables are bounded: old entries are evicted.
  */
-import { decodeAddress, type Family } from './addr.js';
+import { decodeAddress } from './addr.js';
 import { BoundedMap, SMI_KEY } from './bounded-map.js';
+import { NONE, RecentResets, type Endpoints } from './recent-resets.js';
 import type { Clock } from './clock.js';
 import { contextOf, meaningfulFrames, pathSignature, stackFacts, type StackFacts } from './context.js';
 import { stackAddresses, type RawRecord } from './decode.js';
@@ -30,6 +31,7 @@ const TUPLE_OWNER_MAX_MS = 120_000;
 const LINK_MAX_MS = 60_000;
 /** Both ends' events of one local connection are at most this far apart. */
 const PEER_MAX_MS = 50;
+/** Resets remembered for linking: the newest this many (~0.5 s of a storm, any number of quiet minutes). */
 const MAX_REMEMBERED = 65_536;
 /** Distinct kernel stacks kept symbolized: resets come from a few paths. */
 const MAX_STACKS = 4096;
@@ -82,15 +84,6 @@ export interface CorrelatorDeps {
   procOwners: SocketOwners;
 }
 
-interface Remembered {
-  id: number;
-  monoNs: number;
-  direction: 'send' | 'recv';
-  ends: Endpoints;
-}
-
-type Endpoints = { family: Family; laddr: string; lport: number; raddr: string; rport: number };
-
 /**
  * FNV-1a over the low half of each 8-byte return address (the high half is
  * the same for all kernel text): a stack's cache key; collisions are
@@ -99,16 +92,6 @@ type Endpoints = { family: Family; laddr: string; lport: number; raddr: string; 
 function stackHash(b: Uint8Array): number {
   let h = 0x811c9dc5 ^ b.length;
   for (let i = 0; i + 3 < b.length; i += 8) h = Math.imul(h ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)), 0x01000193);
-  return h & SMI_KEY;
-}
-
-/** FNV-1a over direction, addresses and ports: a 4-tuple's key (compared on lookup). */
-function tupleHash(direction: 'send' | 'recv', laddr: string, lport: number, raddr: string, rport: number): number {
-  let h = direction === 'send' ? 0x811c9dc5 : 0x050c5d1f;
-  for (let i = 0; i < laddr.length; i++) h = Math.imul(h ^ laddr.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ lport, 0x01000193);
-  for (let i = 0; i < raddr.length; i++) h = Math.imul(h ^ raddr.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ rport, 0x01000193);
   return h & SMI_KEY;
 }
 
@@ -123,9 +106,8 @@ const NO_CAUSE = { code: 'unknown', summary: '', fix: null, inferred: false };
 
 export class Correlator {
   private nextId = 1;
-  private resetsByCookie = new BoundedMap<number, Remembered>(MAX_REMEMBERED);
-  /** by a hash of direction and 4-tuple, compared on the way out (a string key cost more than the rest of the lookup) */
-  private resetsByTuple = new BoundedMap<number, Remembered>(MAX_REMEMBERED);
+  /** the newest resets, by cookie and by direction and 4-tuple */
+  private recent = new RecentResets(MAX_REMEMBERED);
   private stacks = new BoundedMap<number, StackInfo>(MAX_STACKS);
   /** by the kernel's stack key */
   private lastWalks = new BoundedMap<number, LastWalk>(MAX_STACKS);
@@ -169,7 +151,7 @@ export class Correlator {
       if (e.owner === null && e.sock_cookie !== null) ownerless.set(e.id, { event: e, ino: freshRecords[i]!.sockIno });
     });
     for (const r of errors) {
-      if (!held.has(r) && r.sockCookie && !this.resetsByCookie.has(r.sockCookie)) {
+      if (!held.has(r) && r.sockCookie && this.recent.byCookie(r.sockCookie) === NONE) {
         this.waiting.push(r);
         continue;
       }
@@ -267,9 +249,10 @@ export class Correlator {
   }
 
   private linkPeer(e: ResetEvent): void {
-    const peer = this.byTuple(e.direction === 'send' ? 'recv' : 'send', e.raddr, e.rport, e.laddr, e.lport);
-    if (!peer || peer.id === e.id || Math.abs(e.mono_ns - peer.monoNs) / 1e6 > PEER_MAX_MS) return;
-    e.peer_event_id = peer.id;
+    const { recent } = this;
+    const peer = recent.byTuple(e.direction === 'send' ? 'recv' : 'send', e.raddr, e.rport, e.laddr, e.lport);
+    if (peer === NONE || recent.id(peer) === e.id || Math.abs(e.mono_ns - recent.monoNs(peer)) / 1e6 > PEER_MAX_MS) return;
+    e.peer_event_id = recent.id(peer);
     e.cause = explain(e); // the explanation may name the peer
   }
 
@@ -346,11 +329,10 @@ export class Correlator {
     const direction = r.kind === 'send' ? 'send' : 'recv';
 
     // the other end's event, when both ends are here: its tuple is ours reversed
-    const peer = this.byTuple(direction === 'send' ? 'recv' : 'send', ends.raddr, ends.rport, ends.laddr, ends.lport);
-    const peerId = peer && Math.abs(r.monoNs - peer.monoNs) / 1e6 <= PEER_MAX_MS ? peer.id : null;
-    const remembered: Remembered = { id, monoNs: r.monoNs, direction, ends };
-    this.resetsByTuple.set(tupleHash(direction, ends.laddr, ends.lport, ends.raddr, ends.rport), remembered);
-    if (r.sockCookie) this.resetsByCookie.set(r.sockCookie, remembered);
+    const { recent } = this;
+    const peer = recent.byTuple(direction === 'send' ? 'recv' : 'send', ends.raddr, ends.rport, ends.laddr, ends.lport);
+    const peerId = peer !== NONE && Math.abs(r.monoNs - recent.monoNs(peer)) / 1e6 <= PEER_MAX_MS ? recent.id(peer) : null;
+    recent.add(id, r.monoNs, direction, ends, r.sockCookie);
 
     const socket: SocketFacts | null = r.socket && {
       rcv_unread_bytes: r.socket.rcvUnread,
@@ -415,29 +397,27 @@ export class Correlator {
   }
 
   /** The last reset on this connection by 4-tuple, either direction: when there is no cookie. */
-  private resetByTuple(r: RawRecord): Remembered | undefined {
+  private resetByTuple(r: RawRecord): number {
+    const { recent } = this;
     const e = this.endpoints(r);
-    const found = [this.byTuple('recv', e.laddr, e.lport, e.raddr, e.rport), this.byTuple('send', e.laddr, e.lport, e.raddr, e.rport)].filter((x) => x !== undefined);
-    return found.sort((a, b) => b.monoNs - a.monoNs)[0];
-  }
-
-  private byTuple(direction: 'send' | 'recv', laddr: string, lport: number, raddr: string, rport: number): Remembered | undefined {
-    const r = this.resetsByTuple.get(tupleHash(direction, laddr, lport, raddr, rport));
-    const e = r?.ends;
-    return r && r.direction === direction && e!.laddr === laddr && e!.lport === lport && e!.raddr === raddr && e!.rport === rport ? r : undefined;
+    const recv = recent.byTuple('recv', e.laddr, e.lport, e.raddr, e.rport);
+    const send = recent.byTuple('send', e.laddr, e.lport, e.raddr, e.rport);
+    if (recv === NONE || send === NONE) return recv === NONE ? send : recv;
+    return recent.monoNs(send) > recent.monoNs(recv) ? send : recv;
   }
 
   private syscallError(r: RawRecord): SyscallErrorEvent {
     // a cookie names the socket; without one (kernels before 5.12) the 4-tuple, while it lasts
-    const reset = r.sockCookie ? this.resetsByCookie.get(r.sockCookie) : r.rport ? this.resetByTuple(r) : undefined;
-    const linked = reset && (r.monoNs - reset.monoNs) / 1e6 <= LINK_MAX_MS ? reset : undefined;
+    const { recent } = this;
+    const reset = r.sockCookie ? recent.byCookie(r.sockCookie) : r.rport ? this.resetByTuple(r) : NONE;
+    const linked = reset !== NONE && (r.monoNs - recent.monoNs(reset)) / 1e6 <= LINK_MAX_MS ? reset : NONE;
     return {
       type: 'syscall_error',
       id: this.nextId++,
-      reset_id: linked?.id ?? null,
+      reset_id: linked === NONE ? null : recent.id(linked),
       wall_ns: this.deps.clock.wallNs(r.monoNs),
       mono_ns: r.monoNs,
-      ms_after_reset: linked ? (r.monoNs - linked.monoNs) / 1e6 : null,
+      ms_after_reset: linked === NONE ? null : (r.monoNs - recent.monoNs(linked)) / 1e6,
       pid: r.pid,
       tid: r.tid,
       comm: r.comm,
@@ -445,7 +425,7 @@ export class Correlator {
       errno: ERRNO_NAMES[r.err] ?? `errno ${r.err}`,
       // a failed connect() has dissolved the socket's addresses by now: the
       // reset saw them whole
-      ...(linked ? linked.ends : this.endpoints(r)),
+      ...(linked === NONE ? this.endpoints(r) : recent.ends(linked)),
       state: r.state === null ? null : this.deps.names.state(r.state),
       netns: r.netnsIno,
       sock_cookie: r.sockCookie === 0 ? null : r.sockCookie,
