@@ -26,6 +26,8 @@ export class ByteWriter {
   private buf: Buffer;
   /** bytes written since the last clear() */
   length = 0;
+  /** clear()s so far: what was written before the last one is gone */
+  generation = 0;
 
   constructor(initialBytes = 1 << 16) {
     this.buf = Buffer.allocUnsafe(initialBytes);
@@ -33,6 +35,7 @@ export class ByteWriter {
 
   clear(): void {
     this.length = 0;
+    this.generation++;
   }
 
   /** What was written: a view, valid until the next write. */
@@ -70,6 +73,14 @@ export class ByteWriter {
   utf8(s: string): void {
     this.room(UTF8_MAX * s.length);
     this.length += this.buf.write(s, this.length);
+  }
+
+  /** Bytes written at `start` to `end` again: valid while `generation` is the one they were written in. */
+  repeat(start: number, end: number): void {
+    const n = end - start;
+    this.room(n);
+    this.buf.copyWithin(this.length, start, end);
+    this.length += n;
   }
 
   copy(bytes: Uint8Array): void {

@@ -69,6 +69,45 @@ function writeShared<T extends object>(w: ByteWriter, v: T, serialize: (v: T) =>
 
 const writeStrings = (w: ByteWriter, a: readonly string[]) => writeShared(w, a, JSON.stringify);
 
+/**
+ * In a storm, reset after reset in one direction has the same current task,
+ * context, socket facts and cause, made afresh for each event. Each of those
+ * writers remembers, per direction, the last value it wrote and where its
+ * bytes are in the writer's buffer, and while `same()` finds every member
+ * equal (and the buffer still holds them) copies them there again: one copy
+ * instead of a name and a value per member, and nothing allocated.
+ * test/unit/jsonl-writer.test.ts changes each member in turn to prove
+ * `same()` compares them all.
+ */
+class LastWritten<T extends object> {
+  private readonly values: (T | null)[] = [null, null];
+  private readonly writers: (ByteWriter | null)[] = [null, null];
+  private readonly generations = [0, 0];
+  private readonly starts = [0, 0];
+  private readonly ends = [0, 0];
+
+  constructor(
+    private readonly same: (a: T, b: T) => boolean,
+    private readonly write: (w: ByteWriter, v: T) => void,
+  ) {}
+
+  /** slot: 0 or 1, the direction */
+  put(w: ByteWriter, slot: number, v: T): void {
+    const last = this.values[slot]!;
+    if (last !== null && this.writers[slot] === w && this.generations[slot] === w.generation && this.same(last, v)) {
+      w.repeat(this.starts[slot]!, this.ends[slot]!);
+      return;
+    }
+    const start = w.length;
+    this.write(w, v);
+    this.values[slot] = v;
+    this.writers[slot] = w;
+    this.generations[slot] = w.generation;
+    this.starts[slot] = start;
+    this.ends[slot] = w.length;
+  }
+}
+
 function writeHead(w: ByteWriter, type: string, wallNs: bigint): void {
   w.ascii(head(type, wallNs));
 }
@@ -130,11 +169,7 @@ function writeContext(w: ByteWriter, c: Context): void {
   w.byte(0x7d);
 }
 
-function writeSocket(w: ByteWriter, k: SocketFacts | null): void {
-  if (k === null) {
-    w.ascii('null');
-    return;
-  }
+function writeSocket(w: ByteWriter, k: SocketFacts): void {
   w.ascii('{"rcv_unread_bytes":');
   w.jsonNumber(k.rcv_unread_bytes);
   w.ascii(',"snd_unsent_bytes":');
@@ -191,6 +226,32 @@ function writeCause(w: ByteWriter, c: Cause): void {
   w.ascii(c.inferred ? ',"inferred":true}' : ',"inferred":false}');
 }
 
+function writeCurrent(w: ByteWriter, c: ResetEvent['current']): void {
+  w.ascii('{"pid":');
+  w.jsonNumber(c.pid);
+  w.ascii(',"tid":');
+  w.jsonNumber(c.tid);
+  w.ascii(',"comm":');
+  w.jsonString(c.comm);
+  w.byte(0x7d);
+}
+
+const lastCurrent = new LastWritten<ResetEvent['current']>((a, b) => a.pid === b.pid && a.tid === b.tid && a.comm === b.comm, writeCurrent);
+const lastContext = new LastWritten<Context>(
+  (a, b) => a.kind === b.kind && a.syscall === b.syscall && a.pid === b.pid && a.comm === b.comm && a.timer === b.timer,
+  writeContext,
+);
+const lastSocket = new LastWritten<SocketFacts>(
+  (a, b) =>
+    a.rcv_unread_bytes === b.rcv_unread_bytes &&
+    a.snd_unsent_bytes === b.snd_unsent_bytes &&
+    a.snd_unacked_bytes === b.snd_unacked_bytes &&
+    a.shutdown === b.shutdown && // shared arrays (never changed): another one is written anew
+    a.linger_sec === b.linger_sec,
+  writeSocket,
+);
+const lastCause = new LastWritten<Cause>((a, b) => a.code === b.code && a.summary === b.summary && a.fix === b.fix && a.inferred === b.inferred, writeCause);
+
 function writeReset(w: ByteWriter, e: ResetEvent): void {
   writeHead(w, 'reset', e.wall_ns);
   w.ascii(',"id":');
@@ -212,18 +273,16 @@ function writeReset(w: ByteWriter, e: ResetEvent): void {
   w.jsonNumber(e.sock_cookie);
   w.ascii(',"cpu":');
   w.jsonNumber(e.cpu);
-  w.ascii(',"current":{"pid":');
-  w.jsonNumber(e.current.pid);
-  w.ascii(',"tid":');
-  w.jsonNumber(e.current.tid);
-  w.ascii(',"comm":');
-  w.jsonString(e.current.comm);
-  w.ascii('},"owner":');
+  const slot = e.direction === 'send' ? 0 : 1;
+  w.ascii(',"current":');
+  lastCurrent.put(w, slot, e.current);
+  w.ascii(',"owner":');
   writeOwner(w, e.owner);
   w.ascii(',"context":');
-  writeContext(w, e.context);
+  lastContext.put(w, slot, e.context);
   w.ascii(',"socket":');
-  writeSocket(w, e.socket);
+  if (e.socket === null) w.ascii('null');
+  else lastSocket.put(w, slot, e.socket);
   w.ascii(',"history":');
   writeHistory(w, e.history);
   w.ascii(',"segment":');
@@ -231,7 +290,7 @@ function writeReset(w: ByteWriter, e: ResetEvent): void {
   w.ascii(',"peer_event_id":');
   w.jsonNumber(e.peer_event_id);
   w.ascii(',"cause":');
-  writeCause(w, e.cause);
+  lastCause.put(w, slot, e.cause);
   // a stack of ~30 frames, shared by every event with it: copied, not re-serialized
   w.ascii(',"kernel_path":');
   writeShared(w, e.kernel_path, JSON.stringify);

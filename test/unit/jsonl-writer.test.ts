@@ -159,6 +159,58 @@ describe('JSONL serializer', () => {
     }
   });
 
+  it('copies a part repeated from the last reset of its direction only while every member of it is the same', () => {
+    // lines written one after another into one buffer, as a batch is
+    const w = new ByteWriter();
+    const expectLines = (events: ResetEvent[], what: string) => {
+      w.clear();
+      for (const e of events) {
+        writeJsonLine(w, e);
+        w.byte(0x0a);
+      }
+      expect(w.bytes().toString('utf8'), what).toBe(events.map((e) => `${oracle(e)}\n`).join(''));
+    };
+    // a value unlike `v`, of a type the member may hold
+    const other = (v: unknown): unknown =>
+      typeof v === 'number' ? v + 1 : typeof v === 'string' ? `${v}x` : typeof v === 'boolean' ? !v : Array.isArray(v) ? [...v, 'write'] : 3;
+    const base = resetFixture({
+      direction: 'recv',
+      socket: { rcv_unread_bytes: 5, snd_unsent_bytes: 0, snd_unacked_bytes: 1, shutdown: ['read'], linger_sec: null },
+      context: { kind: 'timer', syscall: 'close', pid: 10, comm: 'x', timer: 'tcp_keepalive_timer' },
+      cause: { code: 'close-unread', summary: 'close() with 5 unread bytes', fix: 'read first', inferred: true },
+    });
+    const parts = ['current', 'context', 'socket', 'cause'] as const;
+    for (const direction of ['send', 'recv'] as const) {
+      for (const part of parts) {
+        const value = base[part] as unknown as Record<string, unknown>;
+        for (const member of Object.keys(value)) {
+          const before = { ...base, direction, [part]: { ...value } } as ResetEvent;
+          const changed = { ...base, direction, [part]: { ...value, [member]: other(value[member]) } } as ResetEvent;
+          // the same again (a fresh object), then one member changed, then the same again
+          expectLines([before, { ...before, [part]: { ...value } } as ResetEvent, changed, changed, before], `${direction} ${part}.${member}`);
+        }
+      }
+      // a part null after one that was not, and back
+      expectLines([{ ...base, direction }, { ...base, direction, socket: null }, { ...base, direction }], `${direction} socket null`);
+    }
+    // the directions keep their own: a send between two recvs changes nothing of theirs
+    const send = resetFixture({ direction: 'send' });
+    expectLines([base, send, base, send], 'send and recv in turn');
+    // a cleared buffer holds other bytes where the last ones were: nothing is copied from there
+    expectLines([base], 'before clearing');
+    expectLines([send, base], 'after clearing');
+    // nor is it from another buffer, cleared as often
+    const a = new ByteWriter();
+    const b = new ByteWriter();
+    a.clear();
+    b.clear();
+    writeJsonLine(a, base);
+    writeJsonLine(b, send);
+    const at = b.length;
+    writeJsonLine(b, base);
+    expect(b.bytes().subarray(at).toString('utf8')).toBe(oracle(base));
+  });
+
   it('grows its buffer for a line bigger than it, keeping what came before', () => {
     const w = new ByteWriter(16);
     const long = resetFixture({ owner: { ...OWNER, cmdline: `java ${'-Dx=y '.repeat(20_000)}` } });
