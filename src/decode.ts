@@ -100,8 +100,25 @@ const TWO_32 = 2 ** 32;
  * whole batch alive (128 KiB) and change when its memory is reused.
  */
 function copyOf(batch: Uint8Array, at: number, len: number): Uint8Array {
-  return new Uint8Array(batch.subarray(at, at + len));
+  const out = new Uint8Array(len);
+  for (let i = 0; i < len; i++) out[i] = batch[at + i]!;
+  return out;
 }
+
+/**
+ * A u64 field. A value that fits 31 bits comes out as a small integer
+ * whether this runs optimized or not: with `lo + hi * 2^32` alone, optimized
+ * code gave heap numbers, and the events built from both kinds deoptimized
+ * the correlator hundreds of times a second.
+ */
+function u64(v: DataView, at: number): number {
+  const lo = v.getUint32(at, true);
+  const hi = v.getUint32(at + 4, true);
+  return hi === 0 && lo <= 0x7fffffff ? lo | 0 : lo + hi * TWO_32;
+}
+
+/** The stack of a record without one: shared, never written. */
+const NO_STACK = new Uint8Array(0);
 /** comm is bytes as the process set them, UTF-8 as a rule; bad sequences become U+FFFD */
 const utf8 = new TextDecoder('utf-8');
 /** comms kept decoded; past that many the cache starts over */
@@ -221,6 +238,9 @@ export function createDecoder(layout: RecordLayout): Decoder {
     return k;
   };
 
+  let viewed: Uint8Array | null = null;
+  let view: DataView = new DataView(new ArrayBuffer(0));
+
   return {
     recordSize: size,
     count(batch) {
@@ -232,86 +252,82 @@ export function createDecoder(layout: RecordLayout): Decoder {
     kind: kindAt,
     decode(batch, index) {
       const base = index * size;
-      const v = new DataView(batch.buffer, batch.byteOffset + base, size);
-      // a value that fits 31 bits comes out as a small integer whether this
-      // runs optimized or not: with `lo + hi * 2^32` alone, optimized code
-      // gave heap numbers, and the events built from both kinds deoptimized
-      // the correlator hundreds of times a second
-      const u64 = (at: number) => {
-        const lo = v.getUint32(at, true);
-        const hi = v.getUint32(at + 4, true);
-        return hi === 0 && lo <= 0x7fffffff ? lo | 0 : lo + hi * TWO_32;
-      };
-      const flags = v.getUint8(o.flags);
-      const ownerSource = v.getUint8(o.ownerSource);
+      // one view of a batch for all its records: not an allocation a record
+      if (batch !== viewed) {
+        viewed = batch;
+        view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+      }
+      const v = view;
+      const flags = v.getUint8(base + o.flags);
+      const ownerSource = v.getUint8(base + o.ownerSource);
 
-      const stackBytes = Math.max(0, v.getInt32(o.kstackBytes, true)) & ~7;
-      const kstack = batch.subarray(base + o.kstack, base + o.kstack + Math.min(stackBytes, size - o.kstack));
+      const stackBytes = Math.max(0, v.getInt32(base + o.kstackBytes, true)) & ~7;
+      const kstack = stackBytes === 0 ? NO_STACK : batch.subarray(base + o.kstack, base + o.kstack + Math.min(stackBytes, size - o.kstack));
 
       const history: RawTransition[] = [];
-      const total = v.getUint32(o.hCount, true);
+      const total = v.getUint32(base + o.hCount, true);
       for (let n = Math.max(0, total - historyLen); n < total; n++) {
         const i = n % historyLen;
-        history.push({ tsNs: u64(o.hTs + i * 8), from: v.getUint8(o.hOld + i), to: v.getUint8(o.hNew + i) });
+        history.push({ tsNs: u64(v, base + o.hTs + i * 8), from: v.getUint8(base + o.hOld + i), to: v.getUint8(base + o.hNew + i) });
       }
 
       return {
         kind: kindAt(batch, index),
-        monoNs: u64(o.ts),
-        sockCookie: u64(o.cookie),
-        sockIno: u64(o.ino),
-        netnsIno: v.getUint32(o.netns, true),
-        cpu: v.getUint32(o.cpu, true),
-        pid: v.getUint32(o.pid, true),
-        tid: v.getUint32(o.tid, true),
+        monoNs: u64(v, base + o.ts),
+        sockCookie: u64(v, base + o.cookie),
+        sockIno: u64(v, base + o.ino),
+        netnsIno: v.getUint32(base + o.netns, true),
+        cpu: v.getUint32(base + o.cpu, true),
+        pid: v.getUint32(base + o.pid, true),
+        tid: v.getUint32(base + o.tid, true),
         comm: comm(batch, base + o.comm),
         kthread: (flags & F_KTHREAD) !== 0,
-        syscallNr: v.getInt32(o.syscallNr, true),
-        err: v.getInt32(o.err, true),
-        reason: flags & F_REASON ? v.getUint32(o.reason, true) : null,
-        family: v.getUint16(o.family, true),
-        lport: v.getUint16(o.lport, true),
-        rport: v.getUint16(o.rport, true),
-        state: flags & F_SOCK ? v.getUint8(o.state) : null,
+        syscallNr: v.getInt32(base + o.syscallNr, true),
+        err: v.getInt32(base + o.err, true),
+        reason: flags & F_REASON ? v.getUint32(base + o.reason, true) : null,
+        family: v.getUint16(base + o.family, true),
+        lport: v.getUint16(base + o.lport, true),
+        rport: v.getUint16(base + o.rport, true),
+        state: flags & F_SOCK ? v.getUint8(base + o.state) : null,
         laddr: copyOf(batch, base + o.laddr, 16),
         raddr: copyOf(batch, base + o.raddr, 16),
         segment:
           flags & F_SEGMENT
             ? {
-                tcpFlags: v.getUint8(o.segFlags),
-                seq: v.getUint32(o.segSeq, true),
-                ack: v.getUint32(o.segAck, true),
-                window: v.getUint16(o.segWindow, true),
-                payloadBytes: v.getUint32(o.segPayload, true),
+                tcpFlags: v.getUint8(base + o.segFlags),
+                seq: v.getUint32(base + o.segSeq, true),
+                ack: v.getUint32(base + o.segAck, true),
+                window: v.getUint16(base + o.segWindow, true),
+                payloadBytes: v.getUint32(base + o.segPayload, true),
               }
             : null,
         socket:
           flags & F_FULLSOCK
             ? {
-                rcvUnread: v.getUint32(o.unread, true),
-                sndUnsent: v.getUint32(o.unsent, true),
-                sndUnacked: v.getUint32(o.unacked, true),
-                shutdown: v.getUint8(o.shutdown),
-                lingerSec: flags & F_LINGER ? v.getUint32(o.linger, true) : null,
+                rcvUnread: v.getUint32(base + o.unread, true),
+                sndUnsent: v.getUint32(base + o.unsent, true),
+                sndUnacked: v.getUint32(base + o.unacked, true),
+                shutdown: v.getUint8(base + o.shutdown),
+                lingerSec: flags & F_LINGER ? v.getUint32(base + o.linger, true) : null,
               }
             : null,
         owner:
           ownerSource === OWNER_SOCKET || ownerSource === OWNER_TUPLE
             ? {
                 source: ownerSource === OWNER_SOCKET ? 'socket' : 'tuple',
-                pid: v.getUint32(o.oPid, true),
-                tid: v.getUint32(o.oTid, true),
-                uid: v.getUint32(o.oUid, true),
+                pid: v.getUint32(base + o.oPid, true),
+                tid: v.getUint32(base + o.oTid, true),
+                uid: v.getUint32(base + o.oUid, true),
                 comm: comm(batch, base + o.oComm),
-                cgroupId: v.getBigUint64(o.oCgroup, true),
-                seenNs: u64(o.oSeen),
-                closedNs: u64(o.oClosed),
-                syscallNr: v.getInt32(o.oSyscall, true),
+                cgroupId: v.getBigUint64(base + o.oCgroup, true),
+                seenNs: u64(v, base + o.oSeen),
+                closedNs: u64(v, base + o.oClosed),
+                syscallNr: v.getInt32(base + o.oSyscall, true),
               }
             : null,
         history,
         kstack,
-        stackKey: v.getUint32(o.stackKey, true),
+        stackKey: v.getUint32(base + o.stackKey, true),
         stackReused: (flags & F_STACK_REUSED) !== 0,
       };
     },
