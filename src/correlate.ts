@@ -31,8 +31,8 @@ const TUPLE_OWNER_MAX_MS = 120_000;
 const LINK_MAX_MS = 60_000;
 /** Both ends' events of one local connection are at most this far apart. */
 const PEER_MAX_MS = 50;
-/** Resets remembered for linking: the newest this many (~0.5 s of a storm, any number of quiet minutes). */
-const MAX_REMEMBERED = 65_536;
+/** Resets remembered for linking: the newest this many on a socket (with a cookie), and as many without. */
+const REMEMBERED_PER_KIND = 32_768;
 /** Distinct kernel stacks kept symbolized: resets come from a few paths. */
 const MAX_STACKS = 4096;
 
@@ -107,7 +107,7 @@ const NO_CAUSE = { code: 'unknown', summary: '', fix: null, inferred: false };
 export class Correlator {
   private nextId = 1;
   /** the newest resets, by cookie and by direction and 4-tuple */
-  private recent = new RecentResets(MAX_REMEMBERED);
+  private recent = new RecentResets(REMEMBERED_PER_KIND);
   private stacks = new BoundedMap<number, StackInfo>(MAX_STACKS);
   /** by the kernel's stack key */
   private lastWalks = new BoundedMap<number, LastWalk>(MAX_STACKS);

@@ -3,9 +3,13 @@
  * on its socket (by cookie), a reset to the other end's (by direction and
  * 4-tuple).
  *
- * Kept out of the garbage collector's way: a ring of the newest `capacity`
- * resets in typed arrays, found through two open-addressing tables of ring
- * slots. As objects in Maps, each remembered reset outlived the young
+ * Two rings, one of resets on a socket (with a cookie), one of resets
+ * without (a SYN to a closed port, a segment for no connection): a flood of
+ * those, a scan, cannot push out the resets that failed syscalls up to a
+ * minute later are linked to by cookie.
+ *
+ * Kept out of the garbage collector's way: the rings are typed arrays,
+ * found through two open-addressing tables of ring slots. As objects in Maps, each remembered reset outlived the young
  * generation and was promoted; in a storm (~120 k resets a second) that
  * filled the old generation and V8 ran a full mark-compact every ~330 ms
  * (bench/FINDINGS.md). A reset overwritten in the ring leaves both tables
@@ -38,18 +42,18 @@ function cookieHash(cookie: number): number {
 /**
  * Ring slots by a key's hash, linear probing. A cell holds slot + 1 (0 is
  * empty); the hash of a slot's key is the ring's, in `hashes`. Twice as many
- * cells as ring slots: at most half full.
+ * cells as the slots it may index: at most half full.
  */
 class SlotIndex {
   readonly cells: Int32Array;
   readonly mask: number;
 
   constructor(
-    ringSlots: number,
+    indexedSlots: number,
     private readonly hashes: Int32Array,
   ) {
-    this.cells = new Int32Array(2 * ringSlots);
-    this.mask = 2 * ringSlots - 1;
+    this.cells = new Int32Array(2 * indexedSlots);
+    this.mask = 2 * indexedSlots - 1;
   }
 
   /** The first cell of hash h's chain. */
@@ -90,9 +94,10 @@ class SlotIndex {
 }
 
 export class RecentResets {
-  private readonly slots: number;
-  /** resets added so far; the newest is in slot (added - 1) % slots */
-  private added = 0;
+  /** slots of each ring: the first ring is slots 0 to perRing - 1, resets with a cookie */
+  private readonly perRing: number;
+  /** resets added to each ring so far; a ring's newest is in its slot (added - 1) % perRing */
+  private readonly added = [0, 0];
   private readonly ids: Float64Array;
   private readonly monoNs_: Float64Array;
   private readonly cookies: Float64Array;
@@ -107,11 +112,12 @@ export class RecentResets {
   private readonly byTuple_: SlotIndex;
   private readonly byCookie_: SlotIndex;
 
-  /** capacity: how many of the newest resets are held, rounded up to a power of two */
-  constructor(capacity: number) {
-    let n = 1;
-    while (n < capacity) n *= 2;
-    this.slots = n;
+  /** perRing: how many of the newest resets of each kind are held, rounded up to a power of two */
+  constructor(perRing: number) {
+    let r = 1;
+    while (r < perRing) r *= 2;
+    this.perRing = r;
+    const n = 2 * r;
     this.ids = new Float64Array(n);
     this.monoNs_ = new Float64Array(n);
     this.cookies = new Float64Array(n);
@@ -124,26 +130,24 @@ export class RecentResets {
     this.tupleHashes = new Int32Array(n);
     this.cookieHashes = new Int32Array(n);
     this.byTuple_ = new SlotIndex(n, this.tupleHashes);
-    this.byCookie_ = new SlotIndex(n, this.cookieHashes);
+    this.byCookie_ = new SlotIndex(r, this.cookieHashes);
   }
 
-  get capacity(): number {
-    return this.slots;
-  }
-
-  /** Resets held: the newest `capacity` of those added. */
+  /** Resets held: the newest of each kind, up to `perRing` each. */
   get size(): number {
-    return Math.min(this.added, this.slots);
+    return Math.min(this.added[0]!, this.perRing) + Math.min(this.added[1]!, this.perRing);
   }
 
-  /** A reset (cookie 0: none), the newest one of its tuple and of its cookie; the oldest held goes if the ring is full. */
+  /** A reset (cookie 0: none), the newest one of its tuple and of its cookie; the oldest of its kind goes if its ring is full. */
   add(id: number, monoNs: number, direction: Direction, ends: Endpoints, cookie: number): void {
-    const slot = this.added % this.slots;
-    if (this.added >= this.slots) {
+    const ring = cookie !== 0 ? 0 : 1;
+    const added = this.added[ring]!;
+    const slot = ring * this.perRing + (added % this.perRing);
+    if (added >= this.perRing) {
       this.byTuple_.remove(slot);
-      if (this.cookies[slot] !== 0) this.byCookie_.remove(slot);
+      if (ring === 0) this.byCookie_.remove(slot);
     }
-    this.added++;
+    this.added[ring] = added + 1;
     this.ids[slot] = id;
     this.monoNs_[slot] = monoNs;
     this.cookies[slot] = cookie;

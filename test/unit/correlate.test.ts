@@ -55,6 +55,24 @@ function correlator(procOwners: { get(ino: number, rescan?: boolean): { pid: num
 const OWNER = { source: 'socket' as const, pid: 10, tid: 10, uid: 0, comm: 'app', cgroupId: 0n, seenNs: 900_000, closedNs: 0, syscallNr: 45 };
 
 describe('correlation', () => {
+  it('still links a failed syscall to its reset after a flood of resets without a socket (a scan)', () => {
+    const c = correlator();
+    const [reset] = c.process([raw({ sockCookie: 7, owner: OWNER })]);
+    // 70 000 RSTs for SYNs to closed ports, no socket, over 0.6 s: more than
+    // the resets with a socket that are remembered
+    for (let i = 0; i < 70_000; i += 160) {
+      const batch: RawRecord[] = [];
+      for (let j = i; j < Math.min(70_000, i + 160); j++) {
+        batch.push(raw({ kind: 'send', monoNs: 2_000_000 + j * 8_000, lport: 1 + (j % 60_000), rport: 40_000 + (j >> 10), state: null, raddr: v4(10, 0, (j >> 8) & 255, j & 255) }));
+      }
+      c.process(batch);
+    }
+    // the application reads a second after its reset
+    const out = [...c.process([raw({ kind: 'errno', err: 104, sockCookie: 7, monoNs: 1_001_000_000, lport: 0, rport: 0 })]), ...c.process([])];
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ type: 'syscall_error', reset_id: reset!.id, lport: 5000, rport: 80 });
+  });
+
   it('links a failed syscall to the reset on its socket, with the reset’s 4-tuple', () => {
     const c = correlator();
     const [reset] = c.process([raw({ sockCookie: 7, owner: OWNER })]);

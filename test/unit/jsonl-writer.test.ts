@@ -160,9 +160,9 @@ describe('JSONL serializer', () => {
   });
 
   it('copies a part repeated from the last reset of its direction only while every member of it is the same', () => {
-    // lines written one after another into one buffer, as a batch is
-    const w = new ByteWriter();
-    const expectLines = (events: ResetEvent[], what: string) => {
+    // lines written one after another into one buffer, as a batch is; a
+    // small one to start with, so that copies land where it must grow
+    const expectLines = (events: ResetEvent[], what: string, w = new ByteWriter(16)) => {
       w.clear();
       for (const e of events) {
         writeJsonLine(w, e);
@@ -197,8 +197,9 @@ describe('JSONL serializer', () => {
     const send = resetFixture({ direction: 'send' });
     expectLines([base, send, base, send], 'send and recv in turn');
     // a cleared buffer holds other bytes where the last ones were: nothing is copied from there
-    expectLines([base], 'before clearing');
-    expectLines([send, base], 'after clearing');
+    const kept = new ByteWriter();
+    expectLines([base], 'before clearing', kept);
+    expectLines([send, base], 'after clearing', kept);
     // nor is it from another buffer, cleared as often
     const a = new ByteWriter();
     const b = new ByteWriter();

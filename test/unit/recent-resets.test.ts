@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NONE, RecentResets, type Direction, type Endpoints } from '../../src/recent-resets.js';
+import { NONE, RecentResets, tupleHash, type Direction, type Endpoints } from '../../src/recent-resets.js';
 
 const v4 = (laddr: string, lport: number, raddr: string, rport: number): Endpoints => ({ family: 'ipv4', laddr, lport, raddr, rport });
 
@@ -36,31 +36,76 @@ describe('RecentResets', () => {
     expect(r.monoNs(r.byCookie(cookie))).toBe(2 ** 50);
   });
 
-  it('a newer reset with the same key is found; the older one leaving the ring takes nothing with it', () => {
+  it('a newer reset with the same key is found; the older one leaving its ring takes nothing with it', () => {
     const r = new RecentResets(4);
     const ends = v4('127.0.0.1', 1, '127.0.0.1', 2);
     r.add(1, 10, 'recv', ends, 100);
     r.add(2, 20, 'recv', ends, 100);
     expect(r.id(r.byCookie(100))).toBe(2);
     expect(r.id(r.byTuple('recv', '127.0.0.1', 1, '127.0.0.1', 2))).toBe(2);
-    // three more push reset 1 out of the ring, then reset 2
-    r.add(3, 30, 'send', v4('127.0.0.1', 3, '127.0.0.1', 4), 0);
-    r.add(4, 40, 'send', v4('127.0.0.1', 5, '127.0.0.1', 6), 0);
-    r.add(5, 50, 'send', v4('127.0.0.1', 7, '127.0.0.1', 8), 0);
+    // three more with a cookie push reset 1 out of their ring, then reset 2
+    r.add(3, 30, 'send', v4('127.0.0.1', 3, '127.0.0.1', 4), 101);
+    r.add(4, 40, 'send', v4('127.0.0.1', 5, '127.0.0.1', 6), 102);
+    r.add(5, 50, 'send', v4('127.0.0.1', 7, '127.0.0.1', 8), 103);
     expect(r.size).toBe(4);
     expect(r.id(r.byCookie(100))).toBe(2);
-    r.add(6, 60, 'send', v4('127.0.0.1', 9, '127.0.0.1', 10), 0);
+    r.add(6, 60, 'send', v4('127.0.0.1', 9, '127.0.0.1', 10), 104);
     expect(r.byCookie(100)).toBe(NONE);
     expect(r.byTuple('recv', '127.0.0.1', 1, '127.0.0.1', 2)).toBe(NONE);
     expect(r.id(r.byTuple('send', '127.0.0.1', 9, '127.0.0.1', 10))).toBe(6);
   });
 
-  it('answers as a list of the newest resets would, over a long run of colliding keys', () => {
-    // a small ring and few distinct keys: chains wrap around the table,
+  it('keeps resets with a cookie through any number without one', () => {
+    const r = new RecentResets(4);
+    r.add(1, 10, 'recv', v4('127.0.0.1', 1, '127.0.0.1', 2), 100);
+    for (let id = 2; id < 1000; id++) r.add(id, id * 10, 'send', v4('10.0.0.1', id, '127.0.0.1', 9), 0);
+    expect(r.size).toBe(5);
+    expect(r.id(r.byCookie(100))).toBe(1);
+    expect(r.id(r.byTuple('recv', '127.0.0.1', 1, '127.0.0.1', 2))).toBe(1);
+    expect(r.byTuple('send', '10.0.0.1', 995, '127.0.0.1', 9)).toBe(NONE);
+    expect(r.id(r.byTuple('send', '10.0.0.1', 996, '127.0.0.1', 9))).toBe(996);
+  });
+
+  it('tells apart cookies whose 32-bit hashes are the same', () => {
+    const r = new RecentResets(8);
+    // cookieHash mixes the high half in as hi * 0x85ebca6b: with hi = 1 this
+    // low half makes the same 32-bit input as cookie 5
+    const twin = 2 ** 32 + ((5 ^ 0x85ebca6b) >>> 0);
+    r.add(1, 10, 'recv', v4('127.0.0.1', 1, '127.0.0.1', 2), 5);
+    expect(r.byCookie(twin)).toBe(NONE);
+    r.add(2, 20, 'recv', v4('127.0.0.1', 3, '127.0.0.1', 4), twin);
+    expect(r.id(r.byCookie(5))).toBe(1);
+    expect(r.id(r.byCookie(twin))).toBe(2);
+  });
+
+  it('tells apart 4-tuples whose hashes are the same', () => {
+    // two local addresses that collide, found by trying (birthday bound: ~77 k for even odds)
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; !pair && i < 1 << 22; i++) {
+      const laddr = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      const h = tupleHash('recv', laddr, 1, '127.0.0.1', 2);
+      const other = seen.get(h);
+      if (other !== undefined) pair = [other, laddr];
+      else seen.set(h, laddr);
+    }
+    expect(pair).toBeDefined();
+    const [a, b] = pair!;
+    const r = new RecentResets(8);
+    r.add(1, 10, 'recv', v4(a, 1, '127.0.0.1', 2), 0);
+    expect(r.byTuple('recv', b, 1, '127.0.0.1', 2)).toBe(NONE);
+    r.add(2, 20, 'recv', v4(b, 1, '127.0.0.1', 2), 0);
+    expect(r.id(r.byTuple('recv', a, 1, '127.0.0.1', 2))).toBe(1);
+    expect(r.id(r.byTuple('recv', b, 1, '127.0.0.1', 2))).toBe(2);
+  });
+
+  it('answers as lists of the newest resets of each kind would, over a long run of colliding keys', () => {
+    // small rings and few distinct keys: chains wrap around the tables,
     // keys come back, entries leave from the middle of runs
-    const capacity = 64;
-    const r = new RecentResets(capacity);
-    const log: { id: number; direction: Direction; ends: Endpoints; cookie: number }[] = [];
+    const perRing = 32;
+    const r = new RecentResets(perRing);
+    type Added = { id: number; direction: Direction; ends: Endpoints; cookie: number };
+    const log: Added[] = [];
     let seed = 12345;
     const rand = (n: number) => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -68,19 +113,23 @@ describe('RecentResets', () => {
     };
     const tuples: Endpoints[] = [];
     for (let i = 0; i < 150; i++) tuples.push(v4(`10.0.${i % 3}.${rand(4)}`, 1000 + rand(6), '127.0.0.1', 9 + (i % 2)));
-    const newest = (match: (e: (typeof log)[number]) => boolean) => {
-      for (let i = log.length - 1; i >= Math.max(0, log.length - capacity); i--) if (match(log[i]!)) return log[i]!.id;
+    /** still held: among the newest perRing of its kind */
+    const held = (a: Added) => log.filter((b) => (b.cookie !== 0) === (a.cookie !== 0) && b.id >= a.id).length <= perRing;
+    /** the newest reset with the key, if it is still held (an older one with the key is no longer indexed) */
+    const newest = (match: (e: Added) => boolean) => {
+      for (let i = log.length - 1; i >= 0; i--) if (match(log[i]!)) return held(log[i]!) ? log[i]!.id : undefined;
       return undefined;
     };
     const wrong: string[] = [];
-    for (let id = 1; id <= 20_000 && wrong.length < 5; id++) {
+    for (let id = 1; id <= 6_000 && wrong.length < 5; id++) {
       const direction: Direction = rand(2) ? 'send' : 'recv';
       const ends = tuples[rand(tuples.length)]!;
-      const cookie = rand(4) === 0 ? 0 : 1 + rand(120);
+      const cookie = rand(3) === 0 ? 0 : 1 + rand(60);
       r.add(id, id * 1000, direction, ends, cookie);
       log.push({ id, direction, ends, cookie });
+      if (log.length > 4 * perRing + 400) log.splice(0, 200);
       if (id % 7 !== 0) continue;
-      for (let c = 1; c <= 120; c++) {
+      for (let c = 1; c <= 60; c++) {
         const slot = r.byCookie(c);
         const got = slot === NONE ? undefined : r.id(slot);
         const want = newest((e) => e.cookie === c);
