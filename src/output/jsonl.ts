@@ -75,9 +75,11 @@ const writeStrings = (w: ByteWriter, a: readonly string[]) => writeShared(w, a, 
  * writers remembers, per direction, the last value it wrote and where its
  * bytes are in the writer's buffer, and while `same()` finds every member
  * equal (and the buffer still holds them) copies them there again: one copy
- * instead of a name and a value per member, and nothing allocated.
- * test/unit/jsonl-writer.test.ts changes each member in turn to prove
- * `same()` compares them all.
+ * instead of a name and a value per member, and nothing allocated. It
+ * relies on an event not being changed once written: the correlator
+ * replaces an owner or a cause it learns later before the event goes out,
+ * never edits one in place. test/unit/jsonl-writer.test.ts changes each
+ * member in turn to prove `same()` compares them all.
  */
 class LastWritten<T extends object> {
   private readonly values: (T | null)[] = [null, null];
