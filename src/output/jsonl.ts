@@ -71,7 +71,8 @@ const writeStrings = (w: ByteWriter, a: readonly string[]) => writeShared(w, a, 
 
 /**
  * In a storm, reset after reset in one direction has the same current task,
- * context, socket facts and cause, made afresh for each event. Each of those
+ * owner (but for its times), context, socket facts and cause, made afresh
+ * for each event. Each of those
  * writers remembers, per direction, the last value it wrote and where its
  * bytes are in the writer's buffer, and while `same()` finds every member
  * equal (and the buffer still holds them) copies them there again: one copy
@@ -127,11 +128,8 @@ function writeEndpoints(w: ByteWriter, e: ResetEvent | SyscallErrorEvent): void 
   w.jsonNumber(e.rport);
 }
 
-function writeOwner(w: ByteWriter, o: Owner | null): void {
-  if (o === null) {
-    w.ascii('null');
-    return;
-  }
+/** An owner up to its times, which change from reset to reset: the part a storm repeats. */
+function writeOwnerWho(w: ByteWriter, o: Owner): void {
   w.ascii('{"pid":');
   w.jsonNumber(o.pid);
   w.ascii(',"tid":');
@@ -150,11 +148,6 @@ function writeOwner(w: ByteWriter, o: Owner | null): void {
   w.jsonString(o.source);
   w.ascii(',"last_syscall":');
   w.jsonStringOrNull(o.last_syscall);
-  w.ascii(',"last_syscall_ms_before":');
-  w.jsonNumber(o.last_syscall_ms_before);
-  w.ascii(',"closed_ms_before":');
-  w.jsonNumber(o.closed_ms_before);
-  w.byte(0x7d);
 }
 
 function writeContext(w: ByteWriter, c: Context): void {
@@ -253,6 +246,32 @@ const lastSocket = new LastWritten<SocketFacts>(
   writeSocket,
 );
 const lastCause = new LastWritten<Cause>((a, b) => a.code === b.code && a.summary === b.summary && a.fix === b.fix && a.inferred === b.inferred, writeCause);
+const lastOwnerWho = new LastWritten<Owner>(
+  (a, b) =>
+    a.pid === b.pid &&
+    a.tid === b.tid &&
+    a.comm === b.comm &&
+    a.uid === b.uid &&
+    a.cmdline === b.cmdline &&
+    a.cgroup === b.cgroup &&
+    a.container_id === b.container_id &&
+    a.source === b.source &&
+    a.last_syscall === b.last_syscall,
+  writeOwnerWho,
+);
+
+function writeOwner(w: ByteWriter, slot: number, o: Owner | null): void {
+  if (o === null) {
+    w.ascii('null');
+    return;
+  }
+  lastOwnerWho.put(w, slot, o);
+  w.ascii(',"last_syscall_ms_before":');
+  w.jsonNumber(o.last_syscall_ms_before);
+  w.ascii(',"closed_ms_before":');
+  w.jsonNumber(o.closed_ms_before);
+  w.byte(0x7d);
+}
 
 function writeReset(w: ByteWriter, e: ResetEvent): void {
   writeHead(w, 'reset', e.wall_ns);
@@ -279,7 +298,7 @@ function writeReset(w: ByteWriter, e: ResetEvent): void {
   w.ascii(',"current":');
   lastCurrent.put(w, slot, e.current);
   w.ascii(',"owner":');
-  writeOwner(w, e.owner);
+  writeOwner(w, slot, e.owner);
   w.ascii(',"context":');
   lastContext.put(w, slot, e.context);
   w.ascii(',"socket":');

@@ -178,8 +178,9 @@ describe('JSONL serializer', () => {
       socket: { rcv_unread_bytes: 5, snd_unsent_bytes: 0, snd_unacked_bytes: 1, shutdown: ['read'], linger_sec: null },
       context: { kind: 'timer', syscall: 'close', pid: 10, comm: 'x', timer: 'tcp_keepalive_timer' },
       cause: { code: 'close-unread', summary: 'close() with 5 unread bytes', fix: 'read first', inferred: true },
+      owner: { ...OWNER, container_id: '0123456789ab' },
     });
-    const parts = ['current', 'context', 'socket', 'cause'] as const;
+    const parts = ['current', 'owner', 'context', 'socket', 'cause'] as const;
     for (const direction of ['send', 'recv'] as const) {
       for (const part of parts) {
         const value = base[part] as unknown as Record<string, unknown>;
@@ -192,6 +193,7 @@ describe('JSONL serializer', () => {
       }
       // a part null after one that was not, and back
       expectLines([{ ...base, direction }, { ...base, direction, socket: null }, { ...base, direction }], `${direction} socket null`);
+      expectLines([{ ...base, direction }, { ...base, direction, owner: null }, { ...base, direction }], `${direction} owner null`);
     }
     // the directions keep their own: a send between two recvs changes nothing of theirs
     const send = resetFixture({ direction: 'send' });
