@@ -23,9 +23,14 @@ export function isoNs(wallNs: bigint): string {
   // events come thousands a second: the date and time to the second is reused
   if (sec !== isoSec) {
     isoSec = sec;
-    isoPrefix = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
+    isoPrefix = isoSecond(sec);
   }
   return `${isoPrefix}.${frac}Z`;
+}
+
+/** "2026-11-21T07:58:00": a second since the epoch, in UTC. */
+export function isoSecond(sec: bigint): string {
+  return new Date(Number(sec) * 1000).toISOString().slice(0, 19);
 }
 let isoSec = -1n;
 let isoPrefix = '';

@@ -176,6 +176,11 @@ export class ByteWriter {
     return true;
   }
 
+  /** A whole number 0 <= n < 1e9 in decimal, zero-padded to `width` digits (at most 9). */
+  padded(n: number, width: number): void {
+    this.digits(n, width);
+  }
+
   /** `n` < 1e9 in decimal, zero-padded to `width` digits */
   private digits(n: number, width: number): void {
     let count = 1;

@@ -5,7 +5,7 @@
  * to doubles may round to ~256 ns. schema/rsttrace.schema.json documents
  * every record type.
  */
-import { isoNs } from '../clock.js';
+import { isoNs, isoSecond } from '../clock.js';
 import type { Cause, Context, Owner, ResetEvent, SegmentInfo, SocketFacts, StateChange, SyscallErrorEvent, TraceEvent } from '../event.js';
 import { ByteWriter } from './bytes.js';
 
@@ -35,9 +35,12 @@ export interface SessionEnd {
   lost: number;
 }
 
+/** A line up to its time's text. */
+const headStart = (type: string) => `{"type":"${type}","schema_version":${SCHEMA_VERSION},"time":"`;
+
 function head(type: string, wallNs: bigint): string {
   // JSON.stringify has no bigint: the exact digits go in by hand
-  return `{"type":"${type}","schema_version":${SCHEMA_VERSION},"time":"${isoNs(wallNs)}","ts_ns":${wallNs}`;
+  return `${headStart(type)}${isoNs(wallNs)}","ts_ns":${wallNs}`;
 }
 
 /** The rare records (session start and end, losses): the common head, then `rest` as JSON.stringify writes it. */
@@ -111,8 +114,38 @@ class LastWritten<T extends object> {
   }
 }
 
-function writeHead(w: ByteWriter, type: string, wallNs: bigint): void {
-  w.ascii(head(type, wallNs));
+/*
+ * The head of the frequent lines. Events come thousands a second: the
+ * second's ISO text and digits are made once, and each event writes only
+ * its nanoseconds, twice, in integer arithmetic (the time string and the
+ * bigint's digits made for every event were ~200 ns of it).
+ */
+const RESET_HEAD = headStart('reset');
+const ERROR_HEAD = headStart('syscall_error');
+const NS_PER_S = 1_000_000_000n;
+const second = { startNs: -1n, iso: '', digits: '' };
+
+/** The same bytes as head(). */
+function writeHead(w: ByteWriter, type: 'reset' | 'syscall_error', wallNs: bigint): void {
+  let ns = second.startNs < 0n ? -1 : Number(wallNs - second.startNs);
+  if (!(ns >= 0 && ns < 1e9)) {
+    // a clock before 1970-01-01T00:00:01Z: its ts_ns has fewer than 10 digits
+    if (wallNs < NS_PER_S) {
+      w.ascii(head(type, wallNs));
+      return;
+    }
+    const sec = wallNs / NS_PER_S;
+    second.startNs = sec * NS_PER_S;
+    second.iso = `${isoSecond(sec)}.`;
+    second.digits = `${sec}`;
+    ns = Number(wallNs - second.startNs);
+  }
+  w.ascii(type === 'reset' ? RESET_HEAD : ERROR_HEAD);
+  w.ascii(second.iso);
+  w.padded(ns, 9);
+  w.ascii('Z","ts_ns":');
+  w.ascii(second.digits);
+  w.padded(ns, 9);
 }
 
 function writeEndpoints(w: ByteWriter, e: ResetEvent | SyscallErrorEvent): void {

@@ -214,6 +214,18 @@ describe('JSONL serializer', () => {
     expect(b.bytes().subarray(at).toString('utf8')).toBe(oracle(base));
   });
 
+  it('writes the time and ts_ns of each event, within a second, across seconds and back', () => {
+    const s = 1_795_273_116n * 1_000_000_000n;
+    const times = [s, s + 1n, s + 999_999_999n, s + 1_000_000_000n, s + 5n, s + 86_400_000_000_123n, s - 1n, s + 10n, 999_999_999n, 1_000_000_000n, 0n, 123n, s];
+    const w = new ByteWriter();
+    const events = times.map((t, i) => (i % 2 ? resetFixture({ wall_ns: t }) : { ...ERROR, wall_ns: t }));
+    for (const e of events) {
+      writeJsonLine(w, e);
+      w.byte(0x0a);
+    }
+    expect(w.bytes().toString('utf8')).toBe(events.map((e) => `${oracle(e)}\n`).join(''));
+  });
+
   it('grows its buffer for a line bigger than it, keeping what came before', () => {
     const w = new ByteWriter(16);
     const long = resetFixture({ owner: { ...OWNER, cmdline: `java ${'-Dx=y '.repeat(20_000)}` } });
