@@ -780,7 +780,11 @@ async function profileStorm() {
     if (perf) await stop(perf, 'SIGKILL');
     if (tracer) {
       await stop(tracer, 'SIGKILL');
-      rmSync(`/tmp/perf-${tracer.pid}.map`, { force: true }); // written by --perf-basic-prof
+      // written by --perf-basic-prof: perf's map, and V8's log in the working
+      // directory (--logfile, which would move it, is refused in NODE_OPTIONS)
+      rmSync(`/tmp/perf-${tracer.pid}.map`, { force: true });
+      const v8Log = new RegExp(`^isolate-0x[0-9a-f]+-${tracer.pid}-v8\\.log$`);
+      for (const f of readdirSync('.')) if (v8Log.test(f)) rmSync(f, { force: true });
     }
     writeFileSync('/proc/sys/kernel/bpf_stats_enabled', bpfStatsRestore);
     bpfStatsRestore = null;
