@@ -9,8 +9,8 @@
  * minute later are linked to by cookie.
  *
  * Kept out of the garbage collector's way: the rings are typed arrays,
- * found through two open-addressing tables of ring slots. As objects in Maps, each remembered reset outlived the young
- * generation and was promoted; in a storm (~120 k resets a second) that
+ * found through two open-addressing tables of ring slots. As objects in
+ * Maps, each remembered reset outlived the young generation and was promoted; in a storm (~120 k resets a second) that
  * filled the old generation and V8 ran a full mark-compact every ~330 ms
  * (bench/FINDINGS.md). A reset overwritten in the ring leaves both tables
  * there and then (backward-shift deletion, no tombstones): chains stay short

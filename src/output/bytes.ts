@@ -139,11 +139,11 @@ export class ByteWriter {
     // a non-negative integer, most numbers in a record: digits in place,
     // nine at a time in int arithmetic
     if (v < 1e9) {
-      this.digits(v, 0);
+      this.padded(v, 0);
     } else {
       const high = Math.floor(v / 1e9);
-      this.digits(high, 0);
-      this.digits(v - high * 1e9, 9);
+      this.padded(high, 0);
+      this.padded(v - high * 1e9, 9);
     }
   }
 
@@ -164,7 +164,7 @@ export class ByteWriter {
     if (negative) this.byte(0x2d);
     // integer arithmetic on exact doubles: m % 1e6 and the quotient are exact
     let frac = m % 1e6;
-    this.digits((m - frac) / 1e6, 0);
+    this.padded((m - frac) / 1e6, 0);
     if (frac === 0) return true; // a negative integer
     let width = 6;
     while (frac % 10 === 0) {
@@ -172,17 +172,12 @@ export class ByteWriter {
       width--;
     }
     this.byte(0x2e);
-    this.digits(frac, width);
+    this.padded(frac, width);
     return true;
   }
 
   /** A whole number 0 <= n < 1e9 in decimal, zero-padded to `width` digits (at most 9). */
   padded(n: number, width: number): void {
-    this.digits(n, width);
-  }
-
-  /** `n` < 1e9 in decimal, zero-padded to `width` digits */
-  private digits(n: number, width: number): void {
     let count = 1;
     while (count < 9 && n >= POWERS_OF_TEN[count]!) count++;
     if (count < width) count = width;
