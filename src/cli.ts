@@ -1,10 +1,14 @@
-#!/usr/bin/env -S node --max-old-space-size=96 --max-semi-space-size=8
+#!/usr/bin/env -S node --max-old-space-size=96 --max-semi-space-size=8 --single-threaded
 /**
  * Command line: parse, validate, run. Only main() decides the exit status.
  *
  * The #! line caps V8's heap (old space 96 MB, semi-spaces 8 MB): every table
  * rsttrace keeps is bounded, and uncapped V8 let a storm's garbage grow the
- * process to 300+ MB before collecting it (bench/RESULTS.md).
+ * process to 300+ MB before collecting it (bench/RESULTS.md). And it keeps
+ * V8's work on the main thread (--single-threaded: no collector or compiler
+ * threads): on a machine of few cores those ran beside the very workload
+ * being traced, and cost more CPU in all than the same work done in line
+ * (bench/FINDINGS.md).
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
