@@ -73,13 +73,13 @@ function writeShared<T extends object>(w: ByteWriter, v: T, serialize: (v: T) =>
 const writeStrings = (w: ByteWriter, a: readonly string[]) => writeShared(w, a, JSON.stringify);
 
 /**
- * In a storm, reset after reset in one direction has the same current task,
- * owner (but for its times), context, socket facts and cause, made afresh
- * for each event. Each of those
- * writers remembers, per direction, the last value it wrote and where its
- * bytes are in the writer's buffer, and while `same()` finds every member
- * equal (and the buffer still holds them) copies them there again: one copy
- * instead of a name and a value per member, and nothing allocated. It
+ * In a storm, reset after reset in one direction has the same state and
+ * reason, current task, owner (but for its times), context, socket facts
+ * and cause, made afresh for each event. Each of those writers remembers,
+ * per direction, the last value it wrote and where its bytes are in the
+ * writer's buffer, and while `same()` finds every member equal (and the
+ * buffer still holds them) copies them there again: one copy instead of a
+ * name and a value per member, and nothing allocated. It
  * relies on an event not being changed once written: the correlator
  * replaces an owner or a cause it learns later before the event goes out,
  * never edits one in place. test/unit/jsonl-writer.test.ts changes each
@@ -123,7 +123,8 @@ class LastWritten<T extends object> {
 const RESET_HEAD = headStart('reset');
 const ERROR_HEAD = headStart('syscall_error');
 const NS_PER_S = 1_000_000_000n;
-const second = { startNs: -1n, iso: '', digits: '' };
+/** the second of the last line: a line's text up to its nanoseconds, and between them */
+const second = { startNs: -1n, resetHead: '', errorHead: '', tsNs: '' };
 
 /** The same bytes as head(). */
 function writeHead(w: ByteWriter, type: 'reset' | 'syscall_error', wallNs: bigint): void {
@@ -135,23 +136,21 @@ function writeHead(w: ByteWriter, type: 'reset' | 'syscall_error', wallNs: bigin
       return;
     }
     const sec = wallNs / NS_PER_S;
+    const iso = isoSecond(sec);
     second.startNs = sec * NS_PER_S;
-    second.iso = `${isoSecond(sec)}.`;
-    second.digits = `${sec}`;
+    second.resetHead = `${RESET_HEAD}${iso}.`;
+    second.errorHead = `${ERROR_HEAD}${iso}.`;
+    second.tsNs = `Z","ts_ns":${sec}`;
     ns = Number(wallNs - second.startNs);
   }
-  w.ascii(type === 'reset' ? RESET_HEAD : ERROR_HEAD);
-  w.ascii(second.iso);
+  w.ascii(type === 'reset' ? second.resetHead : second.errorHead);
   w.padded(ns, 9);
-  w.ascii('Z","ts_ns":');
-  w.ascii(second.digits);
+  w.ascii(second.tsNs);
   w.padded(ns, 9);
 }
 
 function writeEndpoints(w: ByteWriter, e: ResetEvent | SyscallErrorEvent): void {
-  w.ascii(',"family":');
-  w.jsonString(e.family);
-  w.ascii(',"laddr":');
+  w.ascii(e.family === 'ipv4' ? ',"family":"ipv4","laddr":' : ',"family":"ipv6","laddr":');
   w.jsonString(e.laddr);
   w.ascii(',"lport":');
   w.jsonNumber(e.lport);
@@ -278,6 +277,21 @@ const lastSocket = new LastWritten<SocketFacts>(
     a.linger_sec === b.linger_sec,
   writeSocket,
 );
+/** state to netns: what the kernel said of the reset, the same reset after reset in a storm */
+function writeKernelFacts(w: ByteWriter, e: ResetEvent): void {
+  w.ascii(',"state":');
+  w.jsonStringOrNull(e.state);
+  w.ascii(',"reason":');
+  w.jsonStringOrNull(e.reason);
+  w.ascii(',"reason_code":');
+  w.jsonNumber(e.reason_code);
+  w.ascii(',"netns":');
+  w.jsonNumber(e.netns);
+}
+const lastKernelFacts = new LastWritten<ResetEvent>(
+  (a, b) => a.state === b.state && a.reason === b.reason && a.reason_code === b.reason_code && a.netns === b.netns,
+  writeKernelFacts,
+);
 const lastCause = new LastWritten<Cause>((a, b) => a.code === b.code && a.summary === b.summary && a.fix === b.fix && a.inferred === b.inferred, writeCause);
 const lastOwnerWho = new LastWritten<Owner>(
   (a, b) =>
@@ -310,24 +324,15 @@ function writeReset(w: ByteWriter, e: ResetEvent): void {
   writeHead(w, 'reset', e.wall_ns);
   w.ascii(',"id":');
   w.jsonNumber(e.id);
-  w.ascii(',"direction":');
-  w.jsonString(e.direction);
-  w.ascii(',"mono_ns":');
+  const slot = e.direction === 'send' ? 0 : 1;
+  w.ascii(slot === 0 ? ',"direction":"send","mono_ns":' : ',"direction":"recv","mono_ns":');
   w.jsonNumber(e.mono_ns);
   writeEndpoints(w, e);
-  w.ascii(',"state":');
-  w.jsonStringOrNull(e.state);
-  w.ascii(',"reason":');
-  w.jsonStringOrNull(e.reason);
-  w.ascii(',"reason_code":');
-  w.jsonNumber(e.reason_code);
-  w.ascii(',"netns":');
-  w.jsonNumber(e.netns);
+  lastKernelFacts.put(w, slot, e);
   w.ascii(',"sock_cookie":');
   w.jsonNumber(e.sock_cookie);
   w.ascii(',"cpu":');
   w.jsonNumber(e.cpu);
-  const slot = e.direction === 'send' ? 0 : 1;
   w.ascii(',"current":');
   lastCurrent.put(w, slot, e.current);
   w.ascii(',"owner":');

@@ -70,7 +70,12 @@ function resets(): ResetEvent[] {
     peer_event_id: 6,
     cause: { code: 'close-unread', summary: 'close() with 5 unread bytes', fix: null, inferred: true },
   });
-  const out = [resetFixture(), full, resetFixture({ owner: { ...OWNER, tid: null, uid: null, cmdline: null, cgroup: null, last_syscall: null, last_syscall_ms_before: null } })];
+  const out = [
+    resetFixture(),
+    full,
+    resetFixture({ owner: { ...OWNER, tid: null, uid: null, cmdline: null, cgroup: null, last_syscall: null, last_syscall_ms_before: null } }),
+    resetFixture({ family: 'ipv6', laddr: '2001:db8::1', raddr: '::1' }),
+  ];
   for (const s of ODD_STRINGS) {
     out.push(
       resetFixture({
@@ -190,6 +195,13 @@ describe('JSONL serializer', () => {
           // the same again (a fresh object), then one member changed, then the same again
           expectLines([before, { ...before, [part]: { ...value } } as ResetEvent, changed, changed, before], `${direction} ${part}.${member}`);
         }
+      }
+      // the kernel's facts, members of the event itself: each changed in turn, to and from null
+      for (const [member, value] of [['state', 'ESTABLISHED'], ['reason', 'TCP_ABORT_ON_CLOSE'], ['reason_code', 7], ['netns', 4026532177]] as const) {
+        const before = { ...base, direction, [member]: value } as ResetEvent;
+        const changed = { ...before, [member]: other(value) } as ResetEvent;
+        const unset = { ...before, [member]: null } as ResetEvent;
+        expectLines([before, { ...before }, changed, changed, before, unset, unset, before], `${direction} ${member}`);
       }
       // a part null after one that was not, and back
       expectLines([{ ...base, direction }, { ...base, direction, socket: null }, { ...base, direction }], `${direction} socket null`);
