@@ -74,7 +74,7 @@ function resets(): ResetEvent[] {
     resetFixture(),
     full,
     resetFixture({ owner: { ...OWNER, tid: null, uid: null, cmdline: null, cgroup: null, last_syscall: null, last_syscall_ms_before: null } }),
-    resetFixture({ family: 'ipv6', laddr: '2001:db8::1', raddr: '::1' }),
+    resetFixture({ family: 'ipv4', laddr: '10.0.0.1', raddr: '127.0.0.1' }),
   ];
   for (const s of ODD_STRINGS) {
     out.push(
