@@ -115,10 +115,11 @@ class LastWritten<T extends object> {
 }
 
 /*
- * The head of the frequent lines. Events come thousands a second: the
- * second's ISO text and digits are made once, and each event writes only
- * its nanoseconds, twice, in integer arithmetic (the time string and the
- * bigint's digits made for every event were ~200 ns of it).
+ * The head of the frequent lines. Events come thousands a second: a line's
+ * text up to its nanoseconds, and the text between them, are made once a
+ * second, and each event writes only its nanoseconds, twice, in integer
+ * arithmetic (the time string and the bigint's digits made for every event
+ * were ~200 ns of it).
  */
 const RESET_HEAD = headStart('reset');
 const ERROR_HEAD = headStart('syscall_error');
