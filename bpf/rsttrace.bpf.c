@@ -140,6 +140,9 @@ struct {
  * are, and creating and freeing a socket's storage (two memcg-charged
  * allocations, freed after an RCU grace period) was ~10 % of the connecting
  * CPU (perf). The addon sizes the map for that role (native/config.cc).
+ * A destroyed socket's entry is not deleted but marked gone, and the next
+ * socket at that address takes it over in place (find_entry, new_info):
+ * in a storm that is one entry over and over, with no insert and no delete.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -394,23 +397,45 @@ static __always_inline struct sock *tcp_sock_of_fd(int fd)
 /*
  * What is remembered of sk, wherever it is: its storage first, then the LRU
  * map. *in_lru: the entry, or the place to look for one, is the LRU map.
+ * *gone: an LRU entry a destroyed socket at sk's address left, for new_info
+ * to reuse (NULL if none); what is remembered of sk is then nothing.
  */
-static __always_inline struct rst_sock_info *find_info(const struct sock *sk, bool *in_lru)
+static __always_inline struct rst_sock_info *find_entry(const struct sock *sk, bool *in_lru,
+							 struct rst_sock_info **gone)
 {
 	__u64 key = (__u64)sk;
 	struct rst_sock_info *info = NULL;
 
+	*gone = NULL;
 	if (feat_sk_storage)
 		info = bpf_sk_storage_get(&sk_infos, (struct sock *)sk, NULL, 0);
 	*in_lru = !info;
-	if (!info)
+	if (!info) {
 		info = bpf_map_lookup_elem(&sockets, &key);
+		if (info && info->gone) {
+			*gone = info;
+			info = NULL;
+		}
+	}
 	return info;
 }
 
-/* A new, empty entry for sk: in the LRU map without socket storage or for a
- * socket entering SYN_SENT (`connecting`, see sk_infos), else its storage. */
-static __always_inline struct rst_sock_info *new_info(const struct sock *sk, bool connecting)
+static __always_inline struct rst_sock_info *find_info(const struct sock *sk, bool *in_lru)
+{
+	struct rst_sock_info *gone;
+
+	return find_entry(sk, in_lru, &gone);
+}
+
+/*
+ * A new, empty entry for sk: in the LRU map without socket storage or for a
+ * socket entering SYN_SENT (`connecting`, see sk_infos), else its storage.
+ * In the LRU map a gone entry at sk's address is emptied and reused: a freed
+ * socket's memory goes to the next socket of its kind on that CPU, so in a
+ * storm of connects that is one entry over and over, with no insert.
+ */
+static __always_inline struct rst_sock_info *new_info(const struct sock *sk, bool connecting,
+						       struct rst_sock_info *gone)
 {
 	__u64 key = (__u64)sk;
 	struct rst_sock_info *info;
@@ -418,6 +443,10 @@ static __always_inline struct rst_sock_info *new_info(const struct sock *sk, boo
 
 	if (feat_sk_storage && !connecting)
 		return bpf_sk_storage_get(&sk_infos, (struct sock *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (gone) {
+		__builtin_memset(gone, 0, sizeof(*gone));
+		return gone;
+	}
 	info = bpf_map_lookup_elem(&scratch, &zero);
 	if (!info)
 		return NULL;
@@ -430,9 +459,10 @@ static __always_inline struct rst_sock_info *new_info(const struct sock *sk, boo
 static __always_inline struct rst_sock_info *sock_info_as(const struct sock *sk, bool create, bool connecting)
 {
 	bool in_lru;
-	struct rst_sock_info *info = find_info(sk, &in_lru);
+	struct rst_sock_info *gone;
+	struct rst_sock_info *info = find_entry(sk, &in_lru, &gone);
 
-	return info || !create ? info : new_info(sk, connecting);
+	return info || !create ? info : new_info(sk, connecting, gone);
 }
 
 static __always_inline struct rst_sock_info *sock_info(const struct sock *sk, bool create)
@@ -448,19 +478,19 @@ static __always_inline struct rst_sock_info *sock_info(const struct sock *sk, bo
  */
 static __always_inline struct rst_sock_info *settle(const struct sock *sk, bool create)
 {
-	__u64 key = (__u64)sk;
 	bool in_lru;
-	struct rst_sock_info *pending = find_info(sk, &in_lru), *info;
+	struct rst_sock_info *gone;
+	struct rst_sock_info *pending = find_entry(sk, &in_lru, &gone), *info;
 
 	if (!pending)
-		return create ? new_info(sk, false) : NULL;
+		return create ? new_info(sk, false, gone) : NULL;
 	if (!in_lru || !feat_sk_storage)
 		return pending;
 	/* created as a copy of the pending entry */
 	info = bpf_sk_storage_get(&sk_infos, (struct sock *)sk, pending, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!info)
 		return pending;
-	bpf_map_delete_elem(&sockets, &key);
+	pending->gone = 1;
 	return info;
 }
 
@@ -711,7 +741,6 @@ static __always_inline bool was_established(const struct rst_history *h)
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(rst_destroy, struct sock *sk)
 {
-	__u64 key = (__u64)sk;
 	bool in_lru;
 	struct rst_sock_info *info = find_info(sk, &in_lru);
 	struct rst_tuple t;
@@ -724,9 +753,9 @@ int BPF_PROG(rst_destroy, struct sock *sk)
 		tuple_of_sock(&t, sk);
 		bpf_map_update_elem(&closed, &t, info, BPF_ANY);
 	}
-	/* socket storage goes with the socket; an LRU map entry is deleted */
+	/* socket storage goes with the socket; an LRU map entry is left gone */
 	if (in_lru)
-		bpf_map_delete_elem(&sockets, &key);
+		info->gone = 1;
 	return 0;
 }
 

@@ -90,7 +90,10 @@ struct rst_sock_info {
 	 * traced process accepts is its own before it reads or writes it. Not
 	 * an owner: a master may listen and its workers accept. */
 	__u32 listener_tgid;
-	__u32 __pad0;
+	/* an LRU map entry whose socket was destroyed: not deleted (the
+	 * delete was most of rst_destroy), but left for the next socket at
+	 * that address to reuse in place, or for the LRU to evict */
+	__u32 gone;
 };
 
 /* A port a target listened on when rsttrace started (-p): what it accepts

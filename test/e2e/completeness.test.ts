@@ -32,6 +32,13 @@ describe.skipIf(skip)('completeness against the kernel counters', () => {
     expect(mine.filter((r) => r.direction === 'send')).toHaveLength(after - before);
     expect(mine.filter((r) => r.direction === 'recv')).toHaveLength(BURST);
     expect(mine.every((r) => r.direction === 'recv' || r.reason === 'NO_SOCKET')).toBe(true);
+    // each attempt's socket is new, most at the last one's address (the
+    // kernel side reuses that entry in place): its owner, and its own
+    // history only, not its predecessors'
+    for (const r of mine.filter((r) => r.direction === 'recv')) {
+      expect(r.owner).toMatchObject({ pid: out.pid, source: 'socket', last_syscall: 'connect' });
+      expect(r.history.map((h: { from: string; to: string }) => `${h.from}>${h.to}`)).toEqual(['CLOSE>SYN_SENT']);
+    }
     expect(stderr).toMatch(/, 0 lost\n/);
     expect(records.filter((r) => r.type === 'lost')).toHaveLength(0);
 
