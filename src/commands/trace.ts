@@ -464,11 +464,12 @@ export const traceCommand = defineCommand({
         group: 'Tuning:',
       })
       .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9464)', group: 'Output:' })
-      // 16 MiB hold ~55 k records without a stack: ~0.45 s of a
-      // maximum-rate storm while user space is held up (8 MiB lost records
-      // in storms 16 and 32 did not; 32 cost 190 MB of RSS, the ring being
-      // mapped twice: bench/FINDINGS.md)
-      .option('ring-buffer', { type: 'number', default: 16, describe: 'ring buffer size in MiB (power of two)', group: 'Tuning:' })
+      // 32 MiB hold ~110 k records without a stack: ~0.85 s of a
+      // maximum-rate storm (~127 k records/s) while user space is held up.
+      // 8 MiB, then 16 as the kernel side got cheaper and storms faster,
+      // lost records in a bench's first run; RSS counts the ring twice (it
+      // is mapped twice): ~165 MB in a storm (bench/FINDINGS.md)
+      .option('ring-buffer', { type: 'number', default: 32, describe: 'ring buffer size in MiB (power of two)', group: 'Tuning:' })
       .option('ready-file', { type: 'string', hidden: true })
       .option('force-fallback', { type: 'string', hidden: true, describe: `do without: ${FEATURES.join(', ')}` }),
   run: (args, io, rawArgv) => {
