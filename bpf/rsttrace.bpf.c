@@ -140,9 +140,10 @@ struct {
  * are, and creating and freeing a socket's storage (two memcg-charged
  * allocations, freed after an RCU grace period) was ~10 % of the connecting
  * CPU (perf). The addon sizes the map for that role (native/config.cc).
- * A destroyed socket's entry is not deleted but marked gone, and the next
- * socket at that address takes it over in place (find_entry, new_info):
- * in a storm that is one entry over and over, with no insert and no delete.
+ * A destroyed socket's entry is not deleted at once but marked gone, and
+ * the next socket at that address takes it over in place (find_entry,
+ * new_info): in a storm that is one entry over and over, with no insert and
+ * no delete. Only the last few are kept gone (gone_keys).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -158,6 +159,29 @@ struct {
 	__type(key, __u64); /* struct sock address */
 	__type(value, struct rst_sock_info);
 } sockets SEC(".maps");
+
+/*
+ * The addresses whose `sockets` entry this CPU last marked gone. A gone
+ * entry is never looked up again unless a socket takes its address, and
+ * the LRU map cannot tell it from a live one: left alone they would fill
+ * the map and evict the entries of live sockets. So at most GONE_KEPT per
+ * CPU stay; one pushed out of here is deleted if it is still gone. In a
+ * storm the freed address comes back at once, and nothing is deleted.
+ */
+#define GONE_KEPT 16
+
+struct gone_keys {
+	__u64 key[GONE_KEPT];
+	__u32 next;
+	__u32 __pad0;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gone_keys);
+} gone_keys SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -470,6 +494,32 @@ static __always_inline struct rst_sock_info *sock_info(const struct sock *sk, bo
 	return sock_info_as(sk, create, false);
 }
 
+/* sk's LRU entry is no longer sk's: gone, kept for the next socket at that
+ * address, the oldest gone one of this CPU's GONE_KEPT deleted (gone_keys). */
+static __always_inline void let_go(const struct sock *sk, struct rst_sock_info *info)
+{
+	__u64 key = (__u64)sk, old;
+	struct rst_sock_info *stale;
+	struct gone_keys *g;
+	__u32 zero = 0, i;
+
+	info->gone = 1;
+	g = bpf_map_lookup_elem(&gone_keys, &zero);
+	if (!g)
+		return;
+	for (i = 0; i < GONE_KEPT; i++)
+		if (g->key[i] == key)
+			return; /* kept already */
+	i = g->next++ % GONE_KEPT;
+	old = g->key[i];
+	g->key[i] = key;
+	if (!old)
+		return;
+	stale = bpf_map_lookup_elem(&sockets, &old);
+	if (stale && stale->gone)
+		bpf_map_delete_elem(&sockets, &old);
+}
+
 /*
  * Out of SYN_SENT, not closed (established, or a simultaneous open), or a
  * socket whose connect() failed now listen()ing: its entry moves from the
@@ -490,7 +540,7 @@ static __always_inline struct rst_sock_info *settle(const struct sock *sk, bool 
 	info = bpf_sk_storage_get(&sk_infos, (struct sock *)sk, pending, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!info)
 		return pending;
-	pending->gone = 1;
+	let_go(sk, pending);
 	return info;
 }
 
@@ -755,7 +805,7 @@ int BPF_PROG(rst_destroy, struct sock *sk)
 	}
 	/* socket storage goes with the socket; an LRU map entry is left gone */
 	if (in_lru)
-		info->gone = 1;
+		let_go(sk, info);
 	return 0;
 }
 

@@ -90,9 +90,9 @@ struct rst_sock_info {
 	 * traced process accepts is its own before it reads or writes it. Not
 	 * an owner: a master may listen and its workers accept. */
 	__u32 listener_tgid;
-	/* an LRU map entry whose socket was destroyed: not deleted (the
-	 * delete was most of rst_destroy), but left for the next socket at
-	 * that address to reuse in place, or for the LRU to evict */
+	/* an LRU map entry whose socket was destroyed: not deleted at once
+	 * (the delete was most of rst_destroy), but left for the next socket
+	 * at that address to reuse in place (bpf/rsttrace.bpf.c, gone_keys) */
 	__u32 gone;
 };
 

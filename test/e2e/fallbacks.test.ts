@@ -57,6 +57,23 @@ describe.skipIf(skip)('fallbacks for older kernels', () => {
     expect(one(errors, (r) => r.pid === kb.server_pid)).toMatchObject({ errno: 'EPIPE', reset_id: serverRecv.id });
   });
 
+  it('without socket storage every socket is in the LRU map: a burst of new sockets at reused addresses, each with its own owner and history', async () => {
+    const trace = await startTrace(['--netns', ns.name, '--force-fallback', 'sk-storage']);
+    // established, then closed: their entries, gone, are taken over by later sockets
+    const unread = ns.scenario('unread-close', '127.0.0.1');
+    const burst = ns.scenario('burst', '127.0.0.1', '9', '300');
+    const { code, records } = await trace.stop();
+    expect(code).toBe(0);
+    const recvs = inNetns(records, ns).filter((r) => r.direction === 'recv' && r.rport === 9);
+    expect(recvs).toHaveLength(300);
+    for (const r of recvs) {
+      expect(r.owner).toMatchObject({ pid: burst.pid, last_syscall: 'connect' });
+      expect(r.history.map((h: JsonRecord) => `${h.from}>${h.to}`)).toEqual(['CLOSE>SYN_SENT']);
+    }
+    const send = one(inNetns(records, ns), (r) => r.direction === 'send' && r.lport === unread.client_port);
+    expect(send.history.map((h: JsonRecord) => h.to)).toEqual(['SYN_SENT', 'ESTABLISHED', 'CLOSE']);
+  });
+
   for (const f of ALL) {
     it(`--force-fallback ${f} alone: loads, attaches, explains`, async () => {
       const { unread, resets, records } = await run([f]);
