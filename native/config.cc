@@ -81,7 +81,7 @@ namespace {
 // Sockets in connect() at once that the LRU map keeps with socket storage
 // on (bpf/rsttrace.bpf.c, sk_infos): more evict the oldest's owners. The
 // entries destroyed sockets leave for the next socket at their address
-// share it, at most 16 per CPU (gone_keys).
+// share it, a few per CPU at most (bpf/rsttrace.bpf.c, gone_keys).
 constexpr __u32 kConnectingSockets = 16384;
 
 // A kernel feature is used unless declined; an opt-in only when asked for.
