@@ -496,7 +496,7 @@ static __always_inline struct rst_sock_info *sock_info(const struct sock *sk, bo
 
 /* sk's LRU entry is no longer sk's: gone, kept for the next socket at that
  * address, the oldest gone one of this CPU's GONE_KEPT deleted (gone_keys). */
-static __always_inline void let_go(const struct sock *sk, struct rst_sock_info *info)
+static __always_inline void mark_gone(const struct sock *sk, struct rst_sock_info *info)
 {
 	__u64 key = (__u64)sk, old;
 	struct rst_sock_info *stale;
@@ -540,7 +540,7 @@ static __always_inline struct rst_sock_info *settle(const struct sock *sk, bool 
 	info = bpf_sk_storage_get(&sk_infos, (struct sock *)sk, pending, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!info)
 		return pending;
-	let_go(sk, pending);
+	mark_gone(sk, pending);
 	return info;
 }
 
@@ -805,7 +805,7 @@ int BPF_PROG(rst_destroy, struct sock *sk)
 	}
 	/* socket storage goes with the socket; an LRU map entry is left gone */
 	if (in_lru)
-		let_go(sk, info);
+		mark_gone(sk, info);
 	return 0;
 }
 
