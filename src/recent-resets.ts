@@ -40,38 +40,34 @@ function cookieHash(cookie: number): number {
 }
 
 /**
- * Ring slots by a key's hash, linear probing. A cell holds slot + 1 (0 is
- * empty); the hash of a slot's key is the ring's, in `hashes`. Twice as many
- * cells as the slots it may index: at most half full.
+ * Ring slots by a key's hash, linear probing. A cell is two ints: slot + 1
+ * (0: empty) and the key's hash, so that probing past other keys, and the
+ * shifts of a removal, read the table alone: each look at a slot's facts is
+ * a cache miss in a storm (the rings are megabytes). Twice as many cells as
+ * the slots it may index: at most half full.
  */
 class SlotIndex {
+  /** cell i: slot + 1 at 2i, hash at 2i + 1 */
   readonly cells: Int32Array;
   readonly mask: number;
 
-  constructor(
-    indexedSlots: number,
-    private readonly hashes: Int32Array,
-  ) {
-    this.cells = new Int32Array(2 * indexedSlots);
+  constructor(indexedSlots: number) {
+    this.cells = new Int32Array(4 * indexedSlots);
     this.mask = 2 * indexedSlots - 1;
   }
 
-  /** The first cell of hash h's chain. */
-  home(h: number): number {
-    return h & this.mask;
+  /** slot's key (hash h) is new, or now belongs to slot: `at` is the cell a lookup of it ended on (its cell, or the empty one). */
+  put(at: number, slot: number, h: number): void {
+    this.cells[2 * at] = slot + 1;
+    this.cells[2 * at + 1] = h;
   }
 
-  /** slot's key is new, or now belongs to slot: `at` is the cell a lookup of it ended on (its cell, or the empty one). */
-  put(at: number, slot: number): void {
-    this.cells[at] = slot + 1;
-  }
-
-  /** slot leaves the index if it is there (a newer reset with its key may have taken its cell). */
-  remove(slot: number): void {
+  /** slot (its key's hash h) leaves the index if it is there (a newer reset with its key may have taken its cell). */
+  remove(slot: number, h: number): void {
     const { cells, mask } = this;
-    let i = this.hashes[slot]! & mask;
+    let i = h & mask;
     for (;;) {
-      const c = cells[i]!;
+      const c = cells[2 * i]!;
       if (c === 0) return;
       if (c === slot + 1) break;
       i = (i + 1) & mask;
@@ -81,16 +77,32 @@ class SlotIndex {
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const c = cells[j]!;
+      const c = cells[2 * j]!;
       if (c === 0) break;
-      const home = this.hashes[c - 1]! & mask;
+      const home = cells[2 * j + 1]! & mask;
       if (((j - home) & mask) >= ((j - i) & mask)) {
-        cells[i] = c;
+        cells[2 * i] = c;
+        cells[2 * i + 1] = cells[2 * j + 1]!;
         i = j;
       }
     }
-    cells[i] = 0;
+    cells[2 * i] = 0;
   }
+}
+
+/*
+ * A slot's facts, side by side in one array so that a lookup's checks read
+ * one cache line: id, monoNs, cookie, and the ports and direction as one
+ * exact number (tupleKey).
+ */
+const ID = 0;
+const MONO_NS = 1;
+const COOKIE = 2;
+const TUPLE_KEY = 3;
+const FACTS = 4;
+
+function tupleKey(direction: Direction, lport: number, rport: number): number {
+  return lport + rport * 0x10000 + (direction === 'recv' ? 0x100000000 : 0);
 }
 
 export class RecentResets {
@@ -98,17 +110,13 @@ export class RecentResets {
   private readonly perRing: number;
   /** resets added to each ring so far; a ring's newest is in its slot (added - 1) % perRing */
   private readonly added = [0, 0];
-  private readonly ids: Float64Array;
-  private readonly monoNs_: Float64Array;
-  private readonly cookies: Float64Array;
-  private readonly recv: Uint8Array;
+  /** FACTS numbers a slot */
+  private readonly facts: Float64Array;
+  /** laddr, raddr a slot */
+  private readonly addrs: string[];
   private readonly ipv6: Uint8Array;
-  private readonly lports: Uint16Array;
-  private readonly rports: Uint16Array;
-  private readonly laddrs: string[];
-  private readonly raddrs: string[];
-  private readonly tupleHashes: Int32Array;
-  private readonly cookieHashes: Int32Array;
+  /** the slot's tuple hash and cookie hash, for leaving the indexes */
+  private readonly hashes: Int32Array;
   private readonly byTuple_: SlotIndex;
   private readonly byCookie_: SlotIndex;
 
@@ -118,19 +126,12 @@ export class RecentResets {
     while (r < perRing) r *= 2;
     this.perRing = r;
     const n = 2 * r;
-    this.ids = new Float64Array(n);
-    this.monoNs_ = new Float64Array(n);
-    this.cookies = new Float64Array(n);
-    this.recv = new Uint8Array(n);
+    this.facts = new Float64Array(FACTS * n);
+    this.addrs = new Array<string>(2 * n).fill('');
     this.ipv6 = new Uint8Array(n);
-    this.lports = new Uint16Array(n);
-    this.rports = new Uint16Array(n);
-    this.laddrs = new Array<string>(n).fill('');
-    this.raddrs = new Array<string>(n).fill('');
-    this.tupleHashes = new Int32Array(n);
-    this.cookieHashes = new Int32Array(n);
-    this.byTuple_ = new SlotIndex(n, this.tupleHashes);
-    this.byCookie_ = new SlotIndex(r, this.cookieHashes);
+    this.hashes = new Int32Array(2 * n);
+    this.byTuple_ = new SlotIndex(n);
+    this.byCookie_ = new SlotIndex(r);
   }
 
   /** Resets held: the newest of each kind, up to `perRing` each. */
@@ -143,70 +144,69 @@ export class RecentResets {
     const ring = cookie !== 0 ? 0 : 1;
     const added = this.added[ring]!;
     const slot = ring * this.perRing + (added % this.perRing);
+    const { facts, hashes } = this;
     if (added >= this.perRing) {
-      this.byTuple_.remove(slot);
-      if (ring === 0) this.byCookie_.remove(slot);
+      this.byTuple_.remove(slot, hashes[2 * slot]!);
+      if (ring === 0) this.byCookie_.remove(slot, hashes[2 * slot + 1]!);
     }
     this.added[ring] = added + 1;
-    this.ids[slot] = id;
-    this.monoNs_[slot] = monoNs;
-    this.cookies[slot] = cookie;
-    this.recv[slot] = direction === 'recv' ? 1 : 0;
+    const f = FACTS * slot;
+    facts[f + ID] = id;
+    facts[f + MONO_NS] = monoNs;
+    facts[f + COOKIE] = cookie;
+    facts[f + TUPLE_KEY] = tupleKey(direction, ends.lport, ends.rport);
+    this.addrs[2 * slot] = ends.laddr;
+    this.addrs[2 * slot + 1] = ends.raddr;
     this.ipv6[slot] = ends.family === 'ipv6' ? 1 : 0;
-    this.lports[slot] = ends.lport;
-    this.rports[slot] = ends.rport;
-    this.laddrs[slot] = ends.laddr;
-    this.raddrs[slot] = ends.raddr;
     const th = tupleHash(direction, ends.laddr, ends.lport, ends.raddr, ends.rport);
-    this.tupleHashes[slot] = th;
-    this.byTuple_.put(this.findTuple(th, direction, ends.laddr, ends.lport, ends.raddr, ends.rport), slot);
+    hashes[2 * slot] = th;
+    this.byTuple_.put(this.findTuple(th, direction, ends.laddr, ends.lport, ends.raddr, ends.rport), slot, th);
     if (cookie !== 0) {
       const ch = cookieHash(cookie);
-      this.cookieHashes[slot] = ch;
-      this.byCookie_.put(this.findCookie(ch, cookie), slot);
+      hashes[2 * slot + 1] = ch;
+      this.byCookie_.put(this.findCookie(ch, cookie), slot, ch);
     }
   }
 
   /** The newest reset on the socket with this cookie, or NONE. */
   byCookie(cookie: number): number {
     if (cookie === 0) return NONE;
-    const c = this.byCookie_.cells[this.findCookie(cookieHash(cookie), cookie)]!;
-    return c - 1;
+    return this.byCookie_.cells[2 * this.findCookie(cookieHash(cookie), cookie)]! - 1;
   }
 
   /** The newest reset in this direction on this 4-tuple (as the reset's socket sees it), or NONE. */
   byTuple(direction: Direction, laddr: string, lport: number, raddr: string, rport: number): number {
     const at = this.findTuple(tupleHash(direction, laddr, lport, raddr, rport), direction, laddr, lport, raddr, rport);
-    return this.byTuple_.cells[at]! - 1;
+    return this.byTuple_.cells[2 * at]! - 1;
   }
 
   id(slot: number): number {
-    return this.ids[slot]!;
+    return this.facts[FACTS * slot + ID]!;
   }
 
   monoNs(slot: number): number {
-    return this.monoNs_[slot]!;
+    return this.facts[FACTS * slot + MONO_NS]!;
   }
 
   ends(slot: number): Endpoints {
+    const key = this.facts[FACTS * slot + TUPLE_KEY]!;
     return {
       family: this.ipv6[slot] ? 'ipv6' : 'ipv4',
-      laddr: this.laddrs[slot]!,
-      lport: this.lports[slot]!,
-      raddr: this.raddrs[slot]!,
-      rport: this.rports[slot]!,
+      laddr: this.addrs[2 * slot]!,
+      lport: key & 0xffff,
+      raddr: this.addrs[2 * slot + 1]!,
+      rport: (key >>> 16) & 0xffff,
     };
   }
 
   /** The cell holding this cookie's slot, or the empty cell that ends its chain. */
   private findCookie(h: number, cookie: number): number {
     const { cells, mask } = this.byCookie_;
-    let i = this.byCookie_.home(h);
+    let i = h & mask;
     for (;;) {
-      const c = cells[i]!;
+      const c = cells[2 * i]!;
       if (c === 0) return i;
-      const s = c - 1;
-      if (this.cookieHashes[s] === h && this.cookies[s] === cookie) return i;
+      if (cells[2 * i + 1] === h && this.facts[FACTS * (c - 1) + COOKIE] === cookie) return i;
       i = (i + 1) & mask;
     }
   }
@@ -214,21 +214,13 @@ export class RecentResets {
   /** The cell holding this tuple's slot, or the empty cell that ends its chain. */
   private findTuple(h: number, direction: Direction, laddr: string, lport: number, raddr: string, rport: number): number {
     const { cells, mask } = this.byTuple_;
-    const recv = direction === 'recv' ? 1 : 0;
-    let i = this.byTuple_.home(h);
+    const key = tupleKey(direction, lport, rport);
+    let i = h & mask;
     for (;;) {
-      const c = cells[i]!;
+      const c = cells[2 * i]!;
       if (c === 0) return i;
       const s = c - 1;
-      if (
-        this.tupleHashes[s] === h &&
-        this.recv[s] === recv &&
-        this.lports[s] === lport &&
-        this.rports[s] === rport &&
-        this.laddrs[s] === laddr &&
-        this.raddrs[s] === raddr
-      )
-        return i;
+      if (cells[2 * i + 1] === h && this.facts[FACTS * s + TUPLE_KEY] === key && this.addrs[2 * s] === laddr && this.addrs[2 * s + 1] === raddr) return i;
       i = (i + 1) & mask;
     }
   }
