@@ -136,10 +136,10 @@ export class Correlator {
    */
   process(records: RawRecord[]): TraceEvent[] {
     const freshRecords = records.filter((r) => r.kind !== 'errno');
-    const fresh = freshRecords.map((r) => this.reset(r));
-    // the kernel fires the send tracepoint after transmitting, so over
-    // loopback the peer's RECV comes first: link it back once the batch is in
-    for (const e of fresh) if (e.peer_event_id === null) this.linkPeer(e);
+    const fresh: ResetEvent[] = [];
+    for (const r of freshRecords) fresh.push(this.reset(r, fresh));
+    // once, with the peers known: the explanation may name the peer
+    for (const e of fresh) e.cause = explain(e);
     const errors = [...this.waiting, ...records.filter((r) => r.kind === 'errno')];
     const held = new Set(this.waiting);
     this.waiting = [];
@@ -248,14 +248,6 @@ export class Correlator {
     return info;
   }
 
-  private linkPeer(e: ResetEvent): void {
-    const { recent } = this;
-    const peer = recent.byTuple(e.direction === 'send' ? 'recv' : 'send', e.raddr, e.rport, e.laddr, e.lport);
-    if (peer === NONE || recent.id(peer) === e.id || Math.abs(e.mono_ns - recent.monoNs(peer)) / 1e6 > PEER_MAX_MS) return;
-    e.peer_event_id = recent.id(peer);
-    e.cause = explain(e); // the explanation may name the peer
-  }
-
   private syscallName(nr: number): string | null {
     return nr < 0 ? null : (this.deps.syscalls[nr] ?? `syscall_${nr}`);
   }
@@ -318,7 +310,8 @@ export class Correlator {
     return null;
   }
 
-  private reset(r: RawRecord): ResetEvent {
+  /** `batch`: the resets of this batch so far, ids consecutive: a peer among them is linked back. */
+  private reset(r: RawRecord, batch: ResetEvent[]): ResetEvent {
     const { names, clock } = this.deps;
     const id = this.nextId++;
     const ends = this.endpoints(r);
@@ -333,6 +326,14 @@ export class Correlator {
     const peer = recent.byTuple(direction === 'send' ? 'recv' : 'send', ends.raddr, ends.rport, ends.laddr, ends.lport);
     const peerId = peer !== NONE && Math.abs(r.monoNs - recent.monoNs(peer)) / 1e6 <= PEER_MAX_MS ? recent.id(peer) : null;
     recent.add(id, r.monoNs, direction, ends, r.sockCookie);
+    // the kernel fires the send tracepoint after transmitting, so over
+    // loopback the peer's RECV comes first: it learns its peer here, if it
+    // is still to be written (in this batch)
+    const first = batch.length === 0 ? id : batch[0]!.id;
+    if (peerId !== null && peerId >= first) {
+      const earlier = batch[peerId - first]!;
+      if (earlier.peer_event_id === null) earlier.peer_event_id = id;
+    }
 
     const socket: SocketFacts | null = r.socket && {
       rcv_unread_bytes: r.socket.rcvUnread,
@@ -382,10 +383,8 @@ export class Correlator {
         payload_bytes: r.segment.payloadBytes,
       },
       peer_event_id: peerId,
-      cause: NO_CAUSE, // explained below, from the event itself
+      cause: NO_CAUSE, // explained with its batch, from the event itself
     };
-    // assigned, not spread into a copy: this runs once per record
-    event.cause = explain(event);
     return event;
   }
 
