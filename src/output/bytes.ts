@@ -84,9 +84,18 @@ export class ByteWriter {
   }
 
   copy(bytes: Uint8Array): void {
-    this.room(bytes.length);
-    this.buf.set(bytes, this.length);
-    this.length += bytes.length;
+    const n = bytes.length;
+    this.room(n);
+    if (n >= NATIVE_COPY_MIN) {
+      this.buf.set(bytes, this.length);
+      this.length += n;
+      return;
+    }
+    // member names: a loop beats the call into TypedArray#set
+    const b = this.buf;
+    let o = this.length;
+    for (let i = 0; i < n; i++) b[o++] = bytes[i]!;
+    this.length = o;
   }
 
   /** A JSON string, as JSON.stringify writes it. */
