@@ -119,6 +119,12 @@ export class RecentResets {
   private readonly hashes: Int32Array;
   private readonly byTuple_: SlotIndex;
   private readonly byCookie_: SlotIndex;
+  /**
+   * Resets of the first ring in the cookie index: it is brought up to date
+   * by a lookup, not by every add. Only failed syscalls look up cookies; in
+   * a storm of resets without them the index costs nothing.
+   */
+  private cookiesIndexed = 0;
 
   /** perRing: how many of the newest resets of each kind are held, rounded up to a power of two */
   constructor(perRing: number) {
@@ -147,7 +153,8 @@ export class RecentResets {
     const { facts, hashes } = this;
     if (added >= this.perRing) {
       this.byTuple_.remove(slot, hashes[2 * slot]!);
-      if (ring === 0) this.byCookie_.remove(slot, hashes[2 * slot + 1]!);
+      // the reset it held leaves the index, if it ever went in
+      if (ring === 0 && added - this.perRing < this.cookiesIndexed) this.byCookie_.remove(slot, hashes[2 * slot + 1]!);
     }
     this.added[ring] = added + 1;
     const f = FACTS * slot;
@@ -161,16 +168,27 @@ export class RecentResets {
     const th = tupleHash(direction, ends.laddr, ends.lport, ends.raddr, ends.rport);
     hashes[2 * slot] = th;
     this.byTuple_.put(this.findTuple(th, direction, ends.laddr, ends.lport, ends.raddr, ends.rport), slot, th);
-    if (cookie !== 0) {
+  }
+
+  /** The resets with a cookie added since the last lookup into the index, oldest first: a newer one with a cookie takes its cell. */
+  private indexCookies(): void {
+    const added = this.added[0]!;
+    const { facts, hashes } = this;
+    // what has left the ring since is not indexed
+    for (let n = Math.max(this.cookiesIndexed, added - this.perRing); n < added; n++) {
+      const slot = n % this.perRing;
+      const cookie = facts[FACTS * slot + COOKIE]!;
       const ch = cookieHash(cookie);
       hashes[2 * slot + 1] = ch;
       this.byCookie_.put(this.findCookie(ch, cookie), slot, ch);
     }
+    this.cookiesIndexed = added;
   }
 
   /** The newest reset on the socket with this cookie, or NONE. */
   byCookie(cookie: number): number {
     if (cookie === 0) return NONE;
+    if (this.cookiesIndexed !== this.added[0]) this.indexCookies();
     return this.byCookie_.cells[2 * this.findCookie(cookieHash(cookie), cookie)]! - 1;
   }
 
