@@ -200,7 +200,8 @@ const RESET_HEAD = headStart('reset');
 const ERROR_HEAD = headStart('syscall_error');
 const NS_PER_S = 1_000_000_000n;
 /** the second of the last line: a line's text up to its nanoseconds, and between them */
-const second = { startNs: -1n, resetHead: '', errorHead: '', tsNs: '' };
+const NO_BYTES: Uint8Array = new Uint8Array(0);
+const second: { startNs: bigint; resetHead: Uint8Array; errorHead: Uint8Array; tsNs: Uint8Array } = { startNs: -1n, resetHead: NO_BYTES, errorHead: NO_BYTES, tsNs: NO_BYTES };
 
 /** The same bytes as head(). */
 function writeHead(w: ByteWriter, type: 'reset' | 'syscall_error', wallNs: bigint): void {
@@ -214,14 +215,14 @@ function writeHead(w: ByteWriter, type: 'reset' | 'syscall_error', wallNs: bigin
     const sec = wallNs / NS_PER_S;
     const iso = isoSecond(sec);
     second.startNs = sec * NS_PER_S;
-    second.resetHead = `${RESET_HEAD}${iso}.`;
-    second.errorHead = `${ERROR_HEAD}${iso}.`;
-    second.tsNs = `Z","ts_ns":${sec}`;
+    second.resetHead = ascii(`${RESET_HEAD}${iso}.`);
+    second.errorHead = ascii(`${ERROR_HEAD}${iso}.`);
+    second.tsNs = ascii(`Z","ts_ns":${sec}`);
     ns = Number(wallNs - second.startNs);
   }
-  w.ascii(type === 'reset' ? second.resetHead : second.errorHead);
+  w.copy(type === 'reset' ? second.resetHead : second.errorHead);
   w.padded(ns, 9);
-  w.ascii(second.tsNs);
+  w.copy(second.tsNs);
   w.padded(ns, 9);
 }
 
