@@ -108,6 +108,18 @@ describe('correlation', () => {
     expect(recv!.cause.summary).toContain(`see event #${send!.id}`);
   });
 
+  it('pairs a reset with one peer: the newest of the earlier ones on its tuple', () => {
+    const c = correlator();
+    const [older, newer, send] = c.process([
+      raw({ kind: 'recv', lport: 80, rport: 5000, monoNs: 1_000_000 }),
+      raw({ kind: 'recv', lport: 80, rport: 5000, monoNs: 1_020_000 }),
+      raw({ kind: 'send', reason: 11, lport: 5000, rport: 80, monoNs: 1_050_000 }),
+    ]) as { id: number; peer_event_id: number | null }[];
+    expect(send!.peer_event_id).toBe(newer!.id);
+    expect(newer!.peer_event_id).toBe(send!.id);
+    expect(older!.peer_event_id).toBeNull();
+  });
+
   it('links the two ends of a local connection', () => {
     const c = correlator();
     const [recv] = c.process([raw({ kind: 'recv', lport: 80, rport: 5000, monoNs: 1_000_000 })]);
