@@ -329,10 +329,10 @@ export class Correlator {
     // the kernel fires the send tracepoint after transmitting, so over
     // loopback the peer's RECV comes first: it learns its peer here, if it
     // is still to be written (in this batch)
-    const first = batch.length === 0 ? id : batch[0]!.id;
+    const first = id - batch.length;
     if (peerId !== null && peerId >= first) {
-      const earlier = batch[peerId - first]!;
-      if (earlier.peer_event_id === null) earlier.peer_event_id = id;
+      const earlier = batch[peerId - first];
+      if (earlier?.id === peerId && earlier.peer_event_id === null) earlier.peer_event_id = id;
     }
 
     const socket: SocketFacts | null = r.socket && {

@@ -108,7 +108,7 @@ describe('correlation', () => {
     expect(recv!.cause.summary).toContain(`see event #${send!.id}`);
   });
 
-  it('pairs a reset with one peer: the newest of the earlier ones on its tuple', () => {
+  it('pairs a reset with one peer: a later one with the newest earlier one on its tuple, which keeps that first later one', () => {
     const c = correlator();
     const [older, newer, send] = c.process([
       raw({ kind: 'recv', lport: 80, rport: 5000, monoNs: 1_000_000 }),
@@ -118,6 +118,14 @@ describe('correlation', () => {
     expect(send!.peer_event_id).toBe(newer!.id);
     expect(newer!.peer_event_id).toBe(send!.id);
     expect(older!.peer_event_id).toBeNull();
+    // a second answer on the tuple finds the same reset, which keeps its first peer
+    const [recv, first, second] = correlator().process([
+      raw({ kind: 'recv', lport: 80, rport: 5000, monoNs: 1_000_000 }),
+      raw({ kind: 'send', reason: 11, lport: 5000, rport: 80, monoNs: 1_010_000 }),
+      raw({ kind: 'send', reason: 11, lport: 5000, rport: 80, monoNs: 1_020_000 }),
+    ]) as { id: number; peer_event_id: number | null }[];
+    expect(recv!.peer_event_id).toBe(first!.id);
+    expect(second!.peer_event_id).toBe(recv!.id);
   });
 
   it('links the two ends of a local connection', () => {
