@@ -12,9 +12,10 @@
  * found through two open-addressing tables of ring slots. As objects in
  * Maps, each remembered reset outlived the young generation and was promoted; in a storm (~120 k resets a second) that
  * filled the old generation and V8 ran a full mark-compact every ~330 ms
- * (bench/FINDINGS.md). A reset overwritten in the ring leaves both tables
- * there and then (backward-shift deletion, no tombstones): chains stay short
- * and a lookup never meets a stale entry.
+ * (bench/FINDINGS.md). A reset overwritten in the ring leaves the tables it
+ * is in there and then (backward-shift deletion, no tombstones): chains stay
+ * short and a lookup never meets a stale entry. (It may never have gone into
+ * the cookie table, which is filled when first looked up: see indexCookies.)
  */
 import type { Family } from './addr.js';
 
@@ -115,7 +116,7 @@ export class RecentResets {
   /** laddr, raddr a slot */
   private readonly addrs: string[];
   private readonly ipv6: Uint8Array;
-  /** the slot's tuple hash and cookie hash, for leaving the indexes */
+  /** the slot's tuple hash and cookie hash, for leaving the indexes (the cookie's set when it is indexed) */
   private readonly hashes: Int32Array;
   private readonly byTuple_: SlotIndex;
   private readonly byCookie_: SlotIndex;
@@ -170,7 +171,10 @@ export class RecentResets {
     this.byTuple_.put(this.findTuple(th, direction, ends.laddr, ends.lport, ends.raddr, ends.rport), slot, th);
   }
 
-  /** The resets with a cookie added since the last lookup into the index, oldest first: a newer one with a cookie takes its cell. */
+  /**
+   * Index the resets with a cookie added since the last lookup, oldest
+   * first, so that of two with one cookie the newer ends up in the cell.
+   */
   private indexCookies(): void {
     const added = this.added[0]!;
     const { facts, hashes } = this;
@@ -213,7 +217,7 @@ export class RecentResets {
       laddr: this.addrs[2 * slot]!,
       lport: key & 0xffff,
       raddr: this.addrs[2 * slot + 1]!,
-      rport: (key >>> 16) & 0xffff,
+      rport: (key >>> 16) & 0xffff, // >>> takes the key modulo 2^32: the direction bit goes
     };
   }
 
