@@ -199,8 +199,8 @@ class LastWritten<T extends object> {
 const RESET_HEAD = headStart('reset');
 const ERROR_HEAD = headStart('syscall_error');
 const NS_PER_S = 1_000_000_000n;
-/** the second of the last line: a line's text up to its nanoseconds, and between them */
 const NO_BYTES: Uint8Array = new Uint8Array(0);
+/** the second of the last line: a line's text up to its nanoseconds, and between them */
 const second: { startNs: bigint; resetHead: Uint8Array; errorHead: Uint8Array; tsNs: Uint8Array } = { startNs: -1n, resetHead: NO_BYTES, errorHead: NO_BYTES, tsNs: NO_BYTES };
 
 /** The same bytes as head(). */
