@@ -1,4 +1,5 @@
 /** Addresses and endpoints the way tcpdump and ss print them. */
+import { words, type Words } from './words.js';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -71,8 +72,12 @@ export function decodeAddress(family: number, a: Uint8Array): Address {
 }
 
 /** "10.0.0.1:443", "[::1]:443" */
+export function endpointWords(address: string, port: number): Words {
+  return address.includes(':') ? words`[${address}]:${port}` : words`${address}:${port}`;
+}
+
 export function formatEndpoint(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  return endpointWords(address, port).toString();
 }
 
 /** "10.0.0.1" -> 16 bytes (IPv4 in the first 4), or null. */

@@ -21,6 +21,7 @@ import {
   type TraceEvent,
 } from './event.js';
 import { explain } from './explain.js';
+import { words } from './words.js';
 import type { KernelNames } from './kernel.js';
 import type { ProcessTable, SocketOwners } from './procinfo.js';
 import type { Symbolizer } from './symbols.js';
@@ -102,7 +103,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 /** RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2, named; shared by the events (never changed) */
 const SHUTDOWN_NAMES: string[][] = [[], ['read'], ['write'], ['read', 'write']];
-const NO_CAUSE = { code: 'unknown', summary: '', fix: null, inferred: false };
+const NO_CAUSE = { code: 'unknown', summary: words``, fix: null, inferred: false };
 
 export class Correlator {
   private nextId = 1;

@@ -4,6 +4,7 @@
  */
 import type { Family } from './addr.js';
 import type { ContextKind } from './context.js';
+import type { Words } from './words.js';
 
 export interface SegmentInfo {
   /** TCP flags by name, in header order: ["SYN"], ["PSH", "ACK"]... */
@@ -67,10 +68,10 @@ export interface SocketFacts {
 export interface Cause {
   /** stable identifier for grouping: "close-unread", "closed-port"... */
   code: string;
-  /** what happened, in words, with this event's numbers */
-  summary: string;
+  /** what happened, in words, with this event's numbers (a string in JSON and text) */
+  summary: Words;
   /** the usual fix; null when there is nothing to fix */
-  fix: string | null;
+  fix: Words | null;
   /** the kernel gave no reason (before 6.10, or NOT_SPECIFIED): the cause is inferred from state, facts and kernel path */
   inferred: boolean;
 }

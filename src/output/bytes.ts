@@ -100,34 +100,43 @@ export class ByteWriter {
 
   /** A JSON string, as JSON.stringify writes it. */
   jsonString(s: string): void {
+    this.byte(0x22);
+    this.jsonStringBody(s);
+    this.byte(0x22);
+  }
+
+  /** A JSON string without its quotes: part of one. */
+  jsonStringBody(s: string): void {
     const n = s.length;
     if (n >= NATIVE_COPY_MIN) {
       if (NOT_PLAIN.test(s)) {
-        this.utf8(JSON.stringify(s));
+        this.escaped(s);
         return;
       }
-      this.room(n + 2);
-      this.buf[this.length++] = 0x22;
+      this.room(n);
       this.length += this.buf.write(s, this.length, 'latin1');
-      this.buf[this.length++] = 0x22;
       return;
     }
-    this.room(n + 2);
+    this.room(n);
     const b = this.buf;
     let o = this.length;
-    b[o++] = 0x22;
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
       // quote, backslash and control characters are escaped, the rest of
-      // ASCII is itself; anything else takes the general path
+      // ASCII is itself; anything else takes the general path (what the
+      // loop wrote is not counted: it is written over)
       if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80) {
-        this.utf8(JSON.stringify(s));
+        this.escaped(s);
         return;
       }
       b[o++] = c;
     }
-    b[o++] = 0x22;
     this.length = o;
+  }
+
+  private escaped(s: string): void {
+    const quoted = JSON.stringify(s);
+    this.utf8(quoted.slice(1, quoted.length - 1));
   }
 
   jsonStringOrNull(s: string | null): void {

@@ -7,6 +7,7 @@
  */
 import { isoNs, isoSecond } from '../clock.js';
 import type { Cause, Context, Owner, ResetEvent, SegmentInfo, SocketFacts, StateChange, SyscallErrorEvent, TraceEvent } from '../event.js';
+import { sameWords, type Words } from '../words.js';
 import { ByteWriter } from './bytes.js';
 
 export const SCHEMA_VERSION = 1;
@@ -320,13 +321,47 @@ function writeSegment(w: ByteWriter, g: SegmentInfo | null): void {
   w.byte(0x7d);
 }
 
+/** A cause's sentences: their templates' text encoded once (by the pieces array, the same at every call of a template). */
+const encodedPieces = new WeakMap<readonly string[], Uint8Array[]>();
+
+function writeWordsBody(w: ByteWriter, t: Words): void {
+  let pieces = encodedPieces.get(t.pieces);
+  if (pieces === undefined) {
+    pieces = t.pieces.map((p) => {
+      const quoted = JSON.stringify(p);
+      return Buffer.from(quoted.slice(1, quoted.length - 1));
+    });
+    encodedPieces.set(t.pieces, pieces);
+  }
+  const { values } = t;
+  w.copy(pieces[0]!);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (typeof v === 'string') w.jsonStringBody(v);
+    // a finite number's JSON is its text; NaN and the infinities are words here, not null
+    else if (typeof v === 'number') Number.isFinite(v) ? w.jsonNumber(v) : w.ascii(`${v}`);
+    else writeWordsBody(w, v);
+    w.copy(pieces[i + 1]!);
+  }
+}
+
+function writeWords(w: ByteWriter, t: Words | null): void {
+  if (t === null) {
+    w.ascii('null');
+    return;
+  }
+  w.byte(0x22);
+  writeWordsBody(w, t);
+  w.byte(0x22);
+}
+
 function writeCause(w: ByteWriter, c: Cause): void {
   w.copy(FIRST.code);
   w.jsonString(c.code);
   w.copy(M.summary);
-  w.jsonString(c.summary);
+  writeWords(w, c.summary);
   w.copy(M.fix);
-  w.jsonStringOrNull(c.fix);
+  writeWords(w, c.fix);
   w.copy(c.inferred ? INFERRED_TRUE : INFERRED_FALSE);
 }
 
@@ -369,7 +404,10 @@ const lastKernelFacts = new LastWritten<ResetEvent>(
   (a, b) => a.state === b.state && a.reason === b.reason && a.reason_code === b.reason_code && a.netns === b.netns,
   writeKernelFacts,
 );
-const lastCause = new LastWritten<Cause>((a, b) => a.code === b.code && a.summary === b.summary && a.fix === b.fix && a.inferred === b.inferred, writeCause);
+const lastCause = new LastWritten<Cause>(
+  (a, b) => a.code === b.code && sameWords(a.summary, b.summary) && sameWords(a.fix, b.fix) && a.inferred === b.inferred,
+  writeCause,
+);
 const lastOwnerWho = new LastWritten<Owner>(
   (a, b) =>
     a.pid === b.pid &&

@@ -102,10 +102,10 @@ describe('correlation', () => {
     const [recv, send] = c.process([
       raw({ kind: 'recv', lport: 80, rport: 5000, monoNs: 1_000_000 }),
       raw({ kind: 'send', reason: 11, lport: 5000, rport: 80, monoNs: 1_050_000 }),
-    ]) as { id: number; peer_event_id: number | null; cause: { summary: string } }[];
+    ]) as ResetEvent[];
     expect(recv!.peer_event_id).toBe(send!.id);
     expect(send!.peer_event_id).toBe(recv!.id);
-    expect(recv!.cause.summary).toContain(`see event #${send!.id}`);
+    expect(String(recv!.cause.summary)).toContain(`see event #${send!.id}`);
   });
 
   it('pairs a reset with one peer: a later one with the newest earlier one on its tuple, which keeps that first later one', () => {

@@ -1,5 +1,6 @@
 /** Events as the correlator makes them, for the formatter and catalog tests. */
 import type { ResetEvent, SyscallErrorEvent } from '../../src/event.js';
+import { words } from '../../src/words.js';
 
 export const WALL = 1_795_248_009_737_365_224n;
 
@@ -28,7 +29,7 @@ export function resetFixture(over: Partial<ResetEvent> = {}): ResetEvent {
     socket: null,
     history: [],
     segment: { flags: ['SYN'], seq: 1, ack: 0, window: 65495, payload_bytes: 0 },
-    cause: { code: 'closed-port', summary: 'nothing listens on port 9', fix: 'start the service', inferred: false },
+    cause: { code: 'closed-port', summary: words`nothing listens on port ${9}`, fix: words`start the service`, inferred: false },
     peer_event_id: null,
     ...over,
   };

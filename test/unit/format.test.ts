@@ -3,6 +3,7 @@ import { isoNs, localTimeUs } from '../../src/clock.js';
 import { formatJsonLine } from '../../src/output/jsonl.js';
 import { formatResetLine, formatText, tcpdumpFlags, TEXT_HEADER } from '../../src/output/text.js';
 import { OWNER, resetFixture, syscallErrorFixture, WALL } from './fixtures.js';
+import { words } from '../../src/words.js';
 
 const owner = OWNER;
 
@@ -36,7 +37,7 @@ describe('text output', () => {
       segment: null,
       socket: { rcv_unread_bytes: 14, snd_unsent_bytes: 0, snd_unacked_bytes: 0, shutdown: ['read', 'write'], linger_sec: null },
       history: [{ from: 'ESTABLISHED', to: 'CLOSE', ms_before: 0.05 }],
-      cause: { code: 'close-unread', summary: 'pid 900 (nginx) called close() with 14 bytes unread', fix: 'read to EOF', inferred: false },
+      cause: { code: 'close-unread', summary: words`pid ${900} (${'nginx'}) called close() with ${words`${14} bytes`} unread`, fix: words`read to EOF`, inferred: false },
     });
     const lines = formatText(e, { brief: false, verbose: false }).split('\n');
     expect(lines[0]).toMatch(/ TCP_ABORT_ON_CLOSE +900\/nginx  #7$/);

@@ -13,6 +13,7 @@ import { ByteWriter } from '../../src/output/bytes.js';
 import { formatJsonLine, writeJsonLine } from '../../src/output/jsonl.js';
 import { jsonlOutput } from '../../src/output/outputs.js';
 import { fileSink } from '../../src/output/sink.js';
+import { Words, words, type WordsValue } from '../../src/words.js';
 import { OWNER, resetFixture, syscallErrorFixture, WALL } from './fixtures.js';
 
 /** the members after the common head, in the order rsttrace has always written them (readers go by name) */
@@ -68,7 +69,7 @@ function resets(): ResetEvent[] {
       { from: 'SYN_SENT', to: 'ESTABLISHED', ms_before: 0.5 },
     ],
     peer_event_id: 6,
-    cause: { code: 'close-unread', summary: 'close() with 5 unread bytes', fix: null, inferred: true },
+    cause: { code: 'close-unread', summary: words`close() with ${5} unread bytes`, fix: null, inferred: true },
   });
   const out = [
     resetFixture(),
@@ -83,7 +84,8 @@ function resets(): ResetEvent[] {
         current: { pid: 1, tid: 1, comm: s },
         owner: { ...OWNER, comm: s, cmdline: s, cgroup: s },
         context: { kind: 'timer', syscall: null, pid: null, comm: null, timer: s },
-        cause: { code: s, summary: s, fix: s, inferred: false },
+        // the odd string as a value, and as a template's text
+        cause: { code: s, summary: words`${s}: ${words`${s}`}`, fix: new Words([s], []), inferred: false },
         kernel_path: { signature: s, stack: [s, 'x'], stack_from_event: 3 },
       }),
     );
@@ -98,6 +100,8 @@ function resets(): ResetEvent[] {
         owner: { ...OWNER, last_syscall_ms_before: n, closed_ms_before: n },
         history: [{ from: 'CLOSE', to: 'SYN_SENT', ms_before: n }],
         segment: { flags: [], seq: n, ack: n, window: n, payload_bytes: n },
+        // in a sentence a number is its text, NaN too
+        cause: { code: 'x', summary: words`${n} bytes`, fix: null, inferred: false },
       }),
     );
   }
@@ -177,12 +181,25 @@ describe('JSONL serializer', () => {
     };
     // a value unlike `v`, of a type the member may hold
     const other = (v: unknown): unknown =>
-      typeof v === 'number' ? v + 1 : typeof v === 'string' ? `${v}x` : typeof v === 'boolean' ? !v : Array.isArray(v) ? [...v, 'write'] : 3;
+      typeof v === 'number'
+        ? v + 1
+        : typeof v === 'string'
+          ? `${v}x`
+          : typeof v === 'boolean'
+            ? !v
+            : Array.isArray(v)
+              ? [...v, 'write']
+              : v instanceof Words
+                ? // the same template with its first value changed (a sentence in it, changed in turn), or other text
+                  v.values.length > 0
+                  ? new Words(v.pieces, [other(v.values[0]) as WordsValue, ...v.values.slice(1)])
+                  : new Words([`${v.pieces[0]}x`], [])
+                : 3;
     const base = resetFixture({
       direction: 'recv',
       socket: { rcv_unread_bytes: 5, snd_unsent_bytes: 0, snd_unacked_bytes: 1, shutdown: ['read'], linger_sec: null },
       context: { kind: 'timer', syscall: 'close', pid: 10, comm: 'x', timer: 'tcp_keepalive_timer' },
-      cause: { code: 'close-unread', summary: 'close() with 5 unread bytes', fix: 'read first', inferred: true },
+      cause: { code: 'close-unread', summary: words`${words`pid ${1}`} closed with ${5} unread bytes`, fix: words`read first`, inferred: true },
       owner: { ...OWNER, container_id: '0123456789ab' },
     });
     const parts = ['current', 'owner', 'context', 'socket', 'cause'] as const;

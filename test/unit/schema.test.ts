@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { SyscallErrorEvent } from '../../src/event.js';
 import { formatJsonLine, formatLost, formatSessionEnd, formatSessionStart, SCHEMA_VERSION } from '../../src/output/jsonl.js';
 import { OWNER, resetFixture, WALL } from './fixtures.js';
+import { words } from '../../src/words.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const schema = JSON.parse(readFileSync(path.join(ROOT, 'schema', 'rsttrace.schema.json'), 'utf8'));
@@ -78,7 +79,7 @@ describe('the JSONL schema', () => {
           socket: { rcv_unread_bytes: 14, snd_unsent_bytes: 0, snd_unacked_bytes: 3, shutdown: ['read', 'write'], linger_sec: 0 },
           history: [{ from: 'ESTABLISHED', to: 'CLOSE', ms_before: 0.05 }],
           segment: null,
-          cause: { code: 'keepalive-timeout', summary: 'no answer', fix: null, inferred: false },
+          cause: { code: 'keepalive-timeout', summary: words`no answer`, fix: null, inferred: false },
           peer_event_id: 3,
         }),
       ),
