@@ -6,7 +6,7 @@
  * every record type.
  */
 import { isoNs, isoSecond } from '../clock.js';
-import type { Cause, Context, Owner, ResetEvent, SegmentInfo, SocketFacts, StateChange, SyscallErrorEvent, TraceEvent } from '../event.js';
+import type { Owner, ResetEvent, StateChange, SyscallErrorEvent, TraceEvent } from '../event.js';
 import { sameWords, type Words } from '../words.js';
 import { ByteWriter } from './bytes.js';
 
@@ -148,48 +148,6 @@ function writeShared<T extends object>(w: ByteWriter, v: T, serialize: (v: T) =>
 
 const writeStrings = (w: ByteWriter, a: readonly string[]) => writeShared(w, a, JSON.stringify);
 
-/**
- * In a storm, reset after reset in one direction has the same state and
- * reason, current task, owner (but for its times), context, socket facts
- * and cause, made afresh for each event. Each of those writers remembers,
- * per direction, the last value it wrote and where its bytes are in the
- * writer's buffer, and while `same()` finds every member equal (and the
- * buffer still holds them) copies them there again: one copy instead of a
- * name and a value per member, and nothing allocated. It
- * relies on an event not being changed once written: the correlator
- * replaces an owner or a cause it learns later before the event goes out,
- * never edits one in place. test/unit/jsonl-writer.test.ts changes each
- * member in turn to prove `same()` compares them all.
- */
-class LastWritten<T extends object> {
-  private readonly values: (T | null)[] = [null, null];
-  private readonly writers: (ByteWriter | null)[] = [null, null];
-  private readonly generations = [0, 0];
-  private readonly starts = [0, 0];
-  private readonly ends = [0, 0];
-
-  constructor(
-    private readonly same: (a: T, b: T) => boolean,
-    private readonly write: (w: ByteWriter, v: T) => void,
-  ) {}
-
-  /** slot: 0 or 1, the direction */
-  put(w: ByteWriter, slot: number, v: T): void {
-    const last = this.values[slot]!;
-    if (last !== null && this.writers[slot] === w && this.generations[slot] === w.generation && this.same(last, v)) {
-      w.repeat(this.starts[slot]!, this.ends[slot]!);
-      return;
-    }
-    const start = w.length;
-    this.write(w, v);
-    this.values[slot] = v;
-    this.writers[slot] = w;
-    this.generations[slot] = w.generation;
-    this.starts[slot] = start;
-    this.ends[slot] = w.length;
-  }
-}
-
 /*
  * The head of the frequent lines. Events come thousands a second: a line's
  * text up to its nanoseconds, and the text between them, are made once a
@@ -227,98 +185,18 @@ function writeHead(w: ByteWriter, type: 'reset' | 'syscall_error', wallNs: bigin
   w.padded(ns, 9);
 }
 
-function writeEndpoints(w: ByteWriter, e: ResetEvent | SyscallErrorEvent): void {
+function writeLocal(w: ByteWriter, e: ResetEvent | SyscallErrorEvent): void {
   w.copy(e.family === 'ipv4' ? FAMILY_IPV4 : FAMILY_IPV6);
   w.jsonString(e.laddr);
   w.copy(M.lport);
   w.jsonNumber(e.lport);
+}
+
+function writeRemote(w: ByteWriter, e: ResetEvent | SyscallErrorEvent): void {
   w.copy(M.raddr);
   w.jsonString(e.raddr);
   w.copy(M.rport);
   w.jsonNumber(e.rport);
-}
-
-/** An owner up to its times, which change from reset to reset: the part a storm repeats. */
-function writeOwnerWho(w: ByteWriter, o: Owner): void {
-  w.copy(FIRST.pid);
-  w.jsonNumber(o.pid);
-  w.copy(M.tid);
-  w.jsonNumber(o.tid);
-  w.copy(M.comm);
-  w.jsonString(o.comm);
-  w.copy(M.uid);
-  w.jsonNumber(o.uid);
-  w.copy(M.cmdline);
-  w.jsonStringOrNull(o.cmdline);
-  w.copy(M.cgroup);
-  w.jsonStringOrNull(o.cgroup);
-  w.copy(M.container_id);
-  w.jsonStringOrNull(o.container_id);
-  w.copy(M.source);
-  w.jsonString(o.source);
-  w.copy(M.last_syscall);
-  w.jsonStringOrNull(o.last_syscall);
-}
-
-function writeContext(w: ByteWriter, c: Context): void {
-  w.copy(FIRST.kind);
-  w.jsonString(c.kind);
-  w.copy(M.syscall);
-  w.jsonStringOrNull(c.syscall);
-  w.copy(M.pid);
-  w.jsonNumber(c.pid);
-  w.copy(M.comm);
-  w.jsonStringOrNull(c.comm);
-  w.copy(M.timer);
-  w.jsonStringOrNull(c.timer);
-  w.byte(0x7d);
-}
-
-function writeSocket(w: ByteWriter, k: SocketFacts): void {
-  w.copy(FIRST.rcv_unread_bytes);
-  w.jsonNumber(k.rcv_unread_bytes);
-  w.copy(M.snd_unsent_bytes);
-  w.jsonNumber(k.snd_unsent_bytes);
-  w.copy(M.snd_unacked_bytes);
-  w.jsonNumber(k.snd_unacked_bytes);
-  w.copy(M.shutdown);
-  writeStrings(w, k.shutdown);
-  w.copy(M.linger_sec);
-  w.jsonNumber(k.linger_sec);
-  w.byte(0x7d);
-}
-
-function writeHistory(w: ByteWriter, h: readonly StateChange[]): void {
-  w.byte(0x5b);
-  for (let i = 0; i < h.length; i++) {
-    const c = h[i]!;
-    w.copy(i === 0 ? FIRST.from : NEXT_STATE_CHANGE);
-    w.jsonString(c.from);
-    w.copy(M.to);
-    w.jsonString(c.to);
-    w.copy(M.ms_before);
-    w.jsonNumber(c.ms_before);
-    w.byte(0x7d);
-  }
-  w.byte(0x5d);
-}
-
-function writeSegment(w: ByteWriter, g: SegmentInfo | null): void {
-  if (g === null) {
-    w.ascii('null');
-    return;
-  }
-  w.copy(FIRST.flags);
-  writeStrings(w, g.flags);
-  w.copy(M.seq);
-  w.jsonNumber(g.seq);
-  w.copy(M.ack);
-  w.jsonNumber(g.ack);
-  w.copy(M.window);
-  w.jsonNumber(g.window);
-  w.copy(M.payload_bytes);
-  w.jsonNumber(g.payload_bytes);
-  w.byte(0x7d);
 }
 
 /** A cause's sentences: their templates' text encoded once (by the pieces array, the same at every call of a template). */
@@ -355,120 +233,338 @@ function writeWords(w: ByteWriter, t: Words | null): void {
   w.byte(0x22);
 }
 
-function writeCause(w: ByteWriter, c: Cause): void {
-  w.copy(FIRST.code);
-  w.jsonString(c.code);
-  w.copy(M.summary);
-  writeWords(w, c.summary);
-  w.copy(M.fix);
-  writeWords(w, c.fix);
-  w.copy(c.inferred ? INFERRED_TRUE : INFERRED_FALSE);
+/*
+ * A reset's line after its head is a row of parts, each a span of bytes
+ * that depends on nothing but what its `same` compares. In a storm, reset
+ * after reset in one direction differs in a few of them (the time, the id, a
+ * port, a sequence number, a sentence): a line is written as the last line
+ * of its direction, each run of parts that are the same there copied in one
+ * piece from where that line still is in the buffer, and only the parts
+ * that differ written anew. Member by member, a line was ~80 small writes
+ * (bench/FINDINGS.md). It relies on an event not being changed once
+ * written: the correlator replaces an owner or a cause it learns later
+ * before the event goes out, never edits one in place.
+ * test/unit/jsonl-writer.test.ts changes each member in turn to prove each
+ * part compares all it writes.
+ */
+interface Part {
+  same(a: ResetEvent, b: ResetEvent): boolean;
+  write(w: ByteWriter, e: ResetEvent): void;
 }
 
-function writeCurrent(w: ByteWriter, c: ResetEvent['current']): void {
-  w.copy(FIRST.pid);
-  w.jsonNumber(c.pid);
-  w.copy(M.tid);
-  w.jsonNumber(c.tid);
-  w.copy(M.comm);
-  w.jsonString(c.comm);
-  w.byte(0x7d);
-}
+const sameOwnerWho = (a: Owner, b: Owner) =>
+  a.pid === b.pid &&
+  a.tid === b.tid &&
+  a.comm === b.comm &&
+  a.uid === b.uid &&
+  a.cmdline === b.cmdline &&
+  a.cgroup === b.cgroup &&
+  a.container_id === b.container_id &&
+  a.source === b.source &&
+  a.last_syscall === b.last_syscall;
 
-const lastCurrent = new LastWritten<ResetEvent['current']>((a, b) => a.pid === b.pid && a.tid === b.tid && a.comm === b.comm, writeCurrent);
-const lastContext = new LastWritten<Context>(
-  (a, b) => a.kind === b.kind && a.syscall === b.syscall && a.pid === b.pid && a.comm === b.comm && a.timer === b.timer,
-  writeContext,
-);
-const lastSocket = new LastWritten<SocketFacts>(
-  (a, b) =>
-    a.rcv_unread_bytes === b.rcv_unread_bytes &&
-    a.snd_unsent_bytes === b.snd_unsent_bytes &&
-    a.snd_unacked_bytes === b.snd_unacked_bytes &&
-    a.shutdown === b.shutdown && // shared arrays (never changed): another one is written anew
-    a.linger_sec === b.linger_sec,
-  writeSocket,
-);
-/** state to netns: what the kernel said of the reset, the same reset after reset in a storm */
-function writeKernelFacts(w: ByteWriter, e: ResetEvent): void {
-  w.copy(M.state);
-  w.jsonStringOrNull(e.state);
-  w.copy(M.reason);
-  w.jsonStringOrNull(e.reason);
-  w.copy(M.reason_code);
-  w.jsonNumber(e.reason_code);
-  w.copy(M.netns);
-  w.jsonNumber(e.netns);
-}
-const lastKernelFacts = new LastWritten<ResetEvent>(
-  (a, b) => a.state === b.state && a.reason === b.reason && a.reason_code === b.reason_code && a.netns === b.netns,
-  writeKernelFacts,
-);
-const lastCause = new LastWritten<Cause>(
-  (a, b) => a.code === b.code && sameWords(a.summary, b.summary) && sameWords(a.fix, b.fix) && a.inferred === b.inferred,
-  writeCause,
-);
-const lastOwnerWho = new LastWritten<Owner>(
-  (a, b) =>
-    a.pid === b.pid &&
-    a.tid === b.tid &&
-    a.comm === b.comm &&
-    a.uid === b.uid &&
-    a.cmdline === b.cmdline &&
-    a.cgroup === b.cgroup &&
-    a.container_id === b.container_id &&
-    a.source === b.source &&
-    a.last_syscall === b.last_syscall,
-  writeOwnerWho,
-);
-
-function writeOwner(w: ByteWriter, slot: number, o: Owner | null): void {
-  if (o === null) {
-    w.ascii('null');
-    return;
+const sameHistory = (a: readonly StateChange[], b: readonly StateChange[]) => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.from !== y.from || x.to !== y.to || x.ms_before !== y.ms_before) return false;
   }
-  lastOwnerWho.put(w, slot, o);
-  w.copy(M.last_syscall_ms_before);
-  w.jsonNumber(o.last_syscall_ms_before);
-  w.copy(M.closed_ms_before);
-  w.jsonNumber(o.closed_ms_before);
-  w.byte(0x7d);
+  return true;
+};
+
+/** Both null, or neither and `same` of them. */
+function bothNullOr<T>(a: T | null, b: T | null, same: (a: T, b: T) => boolean): boolean {
+  return a === null || b === null ? a === b : same(a, b);
+}
+
+const RESET_PARTS: readonly Part[] = [
+  {
+    same: (a, b) => a.id === b.id,
+    write: (w, e) => {
+      w.copy(M.id);
+      w.jsonNumber(e.id);
+    },
+  },
+  {
+    same: (a, b) => a.direction === b.direction && a.mono_ns === b.mono_ns,
+    write: (w, e) => {
+      w.copy(e.direction === 'send' ? DIRECTION_SEND : DIRECTION_RECV);
+      w.jsonNumber(e.mono_ns);
+    },
+  },
+  { same: (a, b) => a.family === b.family && a.laddr === b.laddr && a.lport === b.lport, write: writeLocal },
+  { same: (a, b) => a.raddr === b.raddr && a.rport === b.rport, write: writeRemote },
+  {
+    // what the kernel said of the reset
+    same: (a, b) => a.state === b.state && a.reason === b.reason && a.reason_code === b.reason_code && a.netns === b.netns,
+    write: (w, e) => {
+      w.copy(M.state);
+      w.jsonStringOrNull(e.state);
+      w.copy(M.reason);
+      w.jsonStringOrNull(e.reason);
+      w.copy(M.reason_code);
+      w.jsonNumber(e.reason_code);
+      w.copy(M.netns);
+      w.jsonNumber(e.netns);
+    },
+  },
+  {
+    same: (a, b) => a.sock_cookie === b.sock_cookie && a.cpu === b.cpu,
+    write: (w, e) => {
+      w.copy(M.sock_cookie);
+      w.jsonNumber(e.sock_cookie);
+      w.copy(M.cpu);
+      w.jsonNumber(e.cpu);
+    },
+  },
+  {
+    same: (a, b) => a.current.pid === b.current.pid && a.current.tid === b.current.tid && a.current.comm === b.current.comm,
+    write: (w, { current: c }) => {
+      w.copy(M.current);
+      w.copy(FIRST.pid);
+      w.jsonNumber(c.pid);
+      w.copy(M.tid);
+      w.jsonNumber(c.tid);
+      w.copy(M.comm);
+      w.jsonString(c.comm);
+      w.byte(0x7d);
+    },
+  },
+  {
+    // the owner up to its times, which change from reset to reset
+    same: (a, b) => bothNullOr(a.owner, b.owner, sameOwnerWho),
+    write: (w, { owner: o }) => {
+      w.copy(M.owner);
+      if (o === null) {
+        w.ascii('null');
+        return;
+      }
+      w.copy(FIRST.pid);
+      w.jsonNumber(o.pid);
+      w.copy(M.tid);
+      w.jsonNumber(o.tid);
+      w.copy(M.comm);
+      w.jsonString(o.comm);
+      w.copy(M.uid);
+      w.jsonNumber(o.uid);
+      w.copy(M.cmdline);
+      w.jsonStringOrNull(o.cmdline);
+      w.copy(M.cgroup);
+      w.jsonStringOrNull(o.cgroup);
+      w.copy(M.container_id);
+      w.jsonStringOrNull(o.container_id);
+      w.copy(M.source);
+      w.jsonString(o.source);
+      w.copy(M.last_syscall);
+      w.jsonStringOrNull(o.last_syscall);
+    },
+  },
+  {
+    same: (a, b) =>
+      bothNullOr(a.owner, b.owner, (x, y) => x.last_syscall_ms_before === y.last_syscall_ms_before && x.closed_ms_before === y.closed_ms_before),
+    write: (w, { owner: o }) => {
+      if (o === null) return;
+      w.copy(M.last_syscall_ms_before);
+      w.jsonNumber(o.last_syscall_ms_before);
+      w.copy(M.closed_ms_before);
+      w.jsonNumber(o.closed_ms_before);
+      w.byte(0x7d);
+    },
+  },
+  {
+    same: ({ context: a }, { context: b }) => a.kind === b.kind && a.syscall === b.syscall && a.pid === b.pid && a.comm === b.comm && a.timer === b.timer,
+    write: (w, { context: c }) => {
+      w.copy(M.context);
+      w.copy(FIRST.kind);
+      w.jsonString(c.kind);
+      w.copy(M.syscall);
+      w.jsonStringOrNull(c.syscall);
+      w.copy(M.pid);
+      w.jsonNumber(c.pid);
+      w.copy(M.comm);
+      w.jsonStringOrNull(c.comm);
+      w.copy(M.timer);
+      w.jsonStringOrNull(c.timer);
+      w.byte(0x7d);
+    },
+  },
+  {
+    same: (a, b) =>
+      bothNullOr(
+        a.socket,
+        b.socket,
+        (x, y) =>
+          x.rcv_unread_bytes === y.rcv_unread_bytes &&
+          x.snd_unsent_bytes === y.snd_unsent_bytes &&
+          x.snd_unacked_bytes === y.snd_unacked_bytes &&
+          x.shutdown === y.shutdown && // shared arrays (never changed): another one is written anew
+          x.linger_sec === y.linger_sec,
+      ),
+    write: (w, { socket: k }) => {
+      w.copy(M.socket);
+      if (k === null) {
+        w.ascii('null');
+        return;
+      }
+      w.copy(FIRST.rcv_unread_bytes);
+      w.jsonNumber(k.rcv_unread_bytes);
+      w.copy(M.snd_unsent_bytes);
+      w.jsonNumber(k.snd_unsent_bytes);
+      w.copy(M.snd_unacked_bytes);
+      w.jsonNumber(k.snd_unacked_bytes);
+      w.copy(M.shutdown);
+      writeStrings(w, k.shutdown);
+      w.copy(M.linger_sec);
+      w.jsonNumber(k.linger_sec);
+      w.byte(0x7d);
+    },
+  },
+  {
+    same: (a, b) => sameHistory(a.history, b.history),
+    write: (w, { history: h }) => {
+      w.copy(M.history);
+      w.byte(0x5b);
+      for (let i = 0; i < h.length; i++) {
+        const c = h[i]!;
+        w.copy(i === 0 ? FIRST.from : NEXT_STATE_CHANGE);
+        w.jsonString(c.from);
+        w.copy(M.to);
+        w.jsonString(c.to);
+        w.copy(M.ms_before);
+        w.jsonNumber(c.ms_before);
+        w.byte(0x7d);
+      }
+      w.byte(0x5d);
+    },
+  },
+  {
+    // the segment up to its sequence number, which changes from reset to reset
+    same: (a, b) => bothNullOr(a.segment, b.segment, (x, y) => x.flags === y.flags), // shared arrays, as the socket's shutdown
+    write: (w, { segment: g }) => {
+      w.copy(M.segment);
+      if (g === null) {
+        w.ascii('null');
+        return;
+      }
+      w.copy(FIRST.flags);
+      writeStrings(w, g.flags);
+    },
+  },
+  {
+    same: (a, b) => bothNullOr(a.segment, b.segment, (x, y) => x.seq === y.seq),
+    write: (w, { segment: g }) => {
+      if (g === null) return;
+      w.copy(M.seq);
+      w.jsonNumber(g.seq);
+    },
+  },
+  {
+    same: (a, b) => bothNullOr(a.segment, b.segment, (x, y) => x.ack === y.ack && x.window === y.window && x.payload_bytes === y.payload_bytes),
+    write: (w, { segment: g }) => {
+      if (g === null) return;
+      w.copy(M.ack);
+      w.jsonNumber(g.ack);
+      w.copy(M.window);
+      w.jsonNumber(g.window);
+      w.copy(M.payload_bytes);
+      w.jsonNumber(g.payload_bytes);
+      w.byte(0x7d);
+    },
+  },
+  {
+    same: (a, b) => a.peer_event_id === b.peer_event_id,
+    write: (w, e) => {
+      w.copy(M.peer_event_id);
+      w.jsonNumber(e.peer_event_id);
+    },
+  },
+  {
+    same: (a, b) => a.cause.code === b.cause.code,
+    write: (w, e) => {
+      w.copy(M.cause);
+      w.copy(FIRST.code);
+      w.jsonString(e.cause.code);
+    },
+  },
+  {
+    same: (a, b) => sameWords(a.cause.summary, b.cause.summary),
+    write: (w, e) => {
+      w.copy(M.summary);
+      writeWords(w, e.cause.summary);
+    },
+  },
+  {
+    same: (a, b) => sameWords(a.cause.fix, b.cause.fix) && a.cause.inferred === b.cause.inferred,
+    write: (w, e) => {
+      w.copy(M.fix);
+      writeWords(w, e.cause.fix);
+      w.copy(e.cause.inferred ? INFERRED_TRUE : INFERRED_FALSE);
+    },
+  },
+  {
+    // a stack of ~30 frames, shared by every event with it: copied, not re-serialized
+    same: (a, b) => a.kernel_path === b.kernel_path,
+    write: (w, e) => {
+      w.copy(M.kernel_path);
+      writeShared(w, e.kernel_path, JSON.stringify);
+      w.byte(0x7d);
+    },
+  },
+];
+
+/** A direction's last line: its event, and where each part began in the buffer (part i spans starts[i] to starts[i + 1]). */
+class LastLine {
+  event: ResetEvent | null = null;
+  writer: ByteWriter | null = null;
+  generation = 0;
+  starts = new Int32Array(RESET_PARTS.length + 1);
+  /** the line being written; its starts become `starts` when it is done */
+  next = new Int32Array(RESET_PARTS.length + 1);
+}
+
+const lastLines = [new LastLine(), new LastLine()];
+
+/** Parts from to to - 1 as they are in the last line, in one copy. */
+function copyRun(w: ByteWriter, last: LastLine, from: number, to: number): void {
+  const { starts, next } = last;
+  const shift = w.length - starts[from]!;
+  for (let k = from; k < to; k++) next[k] = starts[k]! + shift;
+  w.repeat(starts[from]!, starts[to]!);
+}
+
+function writeResetParts(w: ByteWriter, e: ResetEvent, last: LastLine): void {
+  // the last line is usable while its bytes are still in this buffer
+  const prev = last.writer === w && last.generation === w.generation ? last.event : null;
+  const { next } = last;
+  const n = RESET_PARTS.length;
+  /** the first part of a run the same as in the last line, not copied yet; -1: none */
+  let run = -1;
+  for (let k = 0; k < n; k++) {
+    const part = RESET_PARTS[k]!;
+    if (prev !== null && part.same(prev, e)) {
+      if (run < 0) run = k;
+      continue;
+    }
+    if (run >= 0) {
+      copyRun(w, last, run, k);
+      run = -1;
+    }
+    next[k] = w.length;
+    part.write(w, e);
+  }
+  if (run >= 0) copyRun(w, last, run, n);
+  next[n] = w.length;
+  last.next = last.starts;
+  last.starts = next;
+  last.event = e;
+  last.writer = w;
+  last.generation = w.generation;
 }
 
 function writeReset(w: ByteWriter, e: ResetEvent): void {
   writeHead(w, 'reset', e.wall_ns);
-  w.copy(M.id);
-  w.jsonNumber(e.id);
-  const slot = e.direction === 'send' ? 0 : 1;
-  w.copy(slot === 0 ? DIRECTION_SEND : DIRECTION_RECV);
-  w.jsonNumber(e.mono_ns);
-  writeEndpoints(w, e);
-  lastKernelFacts.put(w, slot, e);
-  w.copy(M.sock_cookie);
-  w.jsonNumber(e.sock_cookie);
-  w.copy(M.cpu);
-  w.jsonNumber(e.cpu);
-  w.copy(M.current);
-  lastCurrent.put(w, slot, e.current);
-  w.copy(M.owner);
-  writeOwner(w, slot, e.owner);
-  w.copy(M.context);
-  lastContext.put(w, slot, e.context);
-  w.copy(M.socket);
-  if (e.socket === null) w.ascii('null');
-  else lastSocket.put(w, slot, e.socket);
-  w.copy(M.history);
-  writeHistory(w, e.history);
-  w.copy(M.segment);
-  writeSegment(w, e.segment);
-  w.copy(M.peer_event_id);
-  w.jsonNumber(e.peer_event_id);
-  w.copy(M.cause);
-  lastCause.put(w, slot, e.cause);
-  // a stack of ~30 frames, shared by every event with it: copied, not re-serialized
-  w.copy(M.kernel_path);
-  writeShared(w, e.kernel_path, JSON.stringify);
-  w.byte(0x7d);
+  writeResetParts(w, e, lastLines[e.direction === 'send' ? 0 : 1]!);
 }
 
 function writeSyscallError(w: ByteWriter, e: SyscallErrorEvent): void {
@@ -491,7 +587,8 @@ function writeSyscallError(w: ByteWriter, e: SyscallErrorEvent): void {
   w.jsonString(e.syscall);
   w.copy(M.errno);
   w.jsonString(e.errno);
-  writeEndpoints(w, e);
+  writeLocal(w, e);
+  writeRemote(w, e);
   w.copy(M.state);
   w.jsonStringOrNull(e.state);
   w.copy(M.netns);

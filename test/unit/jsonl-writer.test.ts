@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isoNs } from '../../src/clock.js';
-import type { ResetEvent, TraceEvent } from '../../src/event.js';
+import type { ResetEvent, StateChange, TraceEvent } from '../../src/event.js';
 import { ByteWriter } from '../../src/output/bytes.js';
 import { formatJsonLine, writeJsonLine } from '../../src/output/jsonl.js';
 import { jsonlOutput } from '../../src/output/outputs.js';
@@ -195,34 +195,50 @@ describe('JSONL serializer', () => {
                   ? new Words(v.pieces, [other(v.values[0]) as WordsValue, ...v.values.slice(1)])
                   : new Words([`${v.pieces[0]}x`], [])
                 : 3;
+    // every member set, none null
     const base = resetFixture({
       direction: 'recv',
-      socket: { rcv_unread_bytes: 5, snd_unsent_bytes: 0, snd_unacked_bytes: 1, shutdown: ['read'], linger_sec: null },
-      context: { kind: 'timer', syscall: 'close', pid: 10, comm: 'x', timer: 'tcp_keepalive_timer' },
-      cause: { code: 'close-unread', summary: words`${words`pid ${1}`} closed with ${5} unread bytes`, fix: words`read first`, inferred: true },
+      state: 'ESTABLISHED',
+      sock_cookie: 77,
+      peer_event_id: 4,
       owner: { ...OWNER, container_id: '0123456789ab' },
+      context: { kind: 'timer', syscall: 'close', pid: 10, comm: 'x', timer: 'tcp_keepalive_timer' },
+      socket: { rcv_unread_bytes: 5, snd_unsent_bytes: 0, snd_unacked_bytes: 1, shutdown: ['read'], linger_sec: 0 },
+      history: [
+        { from: 'CLOSE', to: 'SYN_SENT', ms_before: 1.25 },
+        { from: 'SYN_SENT', to: 'ESTABLISHED', ms_before: 0.5 },
+      ],
+      segment: { flags: ['ACK'], seq: 1, ack: 2, window: 3, payload_bytes: 4 },
+      cause: { code: 'close-unread', summary: words`${words`pid ${1}`} closed with ${5} unread bytes`, fix: words`read first`, inferred: true },
     });
-    const parts = ['current', 'owner', 'context', 'socket', 'cause'] as const;
+    const NULLABLE = new Set(['state', 'reason', 'reason_code', 'sock_cookie', 'peer_event_id', 'owner', 'socket', 'segment']);
     for (const direction of ['send', 'recv'] as const) {
-      for (const part of parts) {
-        const value = base[part] as unknown as Record<string, unknown>;
-        for (const member of Object.keys(value)) {
-          const before = { ...base, direction, [part]: { ...value } } as ResetEvent;
-          const changed = { ...base, direction, [part]: { ...value, [member]: other(value[member]) } } as ResetEvent;
-          // the same again (a fresh object), then one member changed, then the same again
-          expectLines([before, { ...before, [part]: { ...value } } as ResetEvent, changed, changed, before], `${direction} ${part}.${member}`);
+      const before = { ...base, direction };
+      // the same again, in fresh objects: written the same
+      const again = structuredClone(before);
+      // a sentence made afresh: the same template and values
+      again.cause = { ...before.cause, summary: new Words(before.cause.summary.pieces, [...before.cause.summary.values]) };
+      for (const [member, value] of Object.entries(before)) {
+        if (member === 'type' || member === 'wall_ns' || member === 'direction') continue;
+        const changes: [string, unknown][] = [];
+        if (member === 'family') changes.push(['family ipv4', 'ipv4']);
+        else if (member === 'history') {
+          for (const key of Object.keys(before.history[0]!)) {
+            const h = before.history.map((c) => ({ ...c }));
+            h[1] = { ...h[1]!, [key]: other(h[1]![key as keyof StateChange]) } as StateChange;
+            changes.push([`history[1].${key}`, h]);
+          }
+          changes.push(['history, one more', [...before.history, before.history[0]]], ['history, none', []]);
+        } else if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Words)) {
+          for (const [key, v] of Object.entries(value)) changes.push([`${member}.${key}`, { ...value, [key]: other(v) }]);
+        } else changes.push([member, other(value)]);
+        if (NULLABLE.has(member)) changes.push([`${member} null`, null]);
+        for (const [what, changed] of changes) {
+          const e = { ...before, [member]: changed } as ResetEvent;
+          // one member changed, then the same again, then back
+          expectLines([before, again, e, { ...e }, before], `${direction} ${what}`);
         }
       }
-      // the kernel's facts, members of the event itself: each changed in turn, to and from null
-      for (const [member, value] of [['state', 'ESTABLISHED'], ['reason', 'TCP_ABORT_ON_CLOSE'], ['reason_code', 7], ['netns', 4026532177]] as const) {
-        const before = { ...base, direction, [member]: value } as ResetEvent;
-        const changed = { ...before, [member]: other(value) } as ResetEvent;
-        const unset = { ...before, [member]: null } as ResetEvent;
-        expectLines([before, { ...before }, changed, changed, before, unset, unset, before], `${direction} ${member}`);
-      }
-      // a part null after one that was not, and back
-      expectLines([{ ...base, direction }, { ...base, direction, socket: null }, { ...base, direction }], `${direction} socket null`);
-      expectLines([{ ...base, direction }, { ...base, direction, owner: null }, { ...base, direction }], `${direction} owner null`);
     }
     // the directions keep their own: a send between two recvs changes nothing of theirs
     const send = resetFixture({ direction: 'send' });
