@@ -25,11 +25,6 @@ export class Words {
   toJSON(): string {
     return this.toString();
   }
-
-  /** A sentence with no values. */
-  static of(text: string): Words {
-    return new Words([text], []);
-  }
 }
 
 /** words`pid ${pid} (${comm})`: the template's pieces are the same array at every call. */
