@@ -21,10 +21,10 @@ import {
   type TraceEvent,
 } from './event.js';
 import { explain } from './explain.js';
-import { words } from './words.js';
 import type { KernelNames } from './kernel.js';
 import type { ProcessTable, SocketOwners } from './procinfo.js';
 import type { Symbolizer } from './symbols.js';
+import { words } from './words.js';
 
 /** An owner known only by the 4-tuple is believed this long after it was seen. */
 const TUPLE_OWNER_MAX_MS = 120_000;

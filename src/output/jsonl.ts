@@ -8,7 +8,7 @@
 import { isoNs, isoSecond } from '../clock.js';
 import type { Owner, ResetEvent, StateChange, SyscallErrorEvent, TraceEvent } from '../event.js';
 import { sameWords, type Words } from '../words.js';
-import { ByteWriter } from './bytes.js';
+import { ByteWriter, jsonStringInner } from './bytes.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -205,10 +205,7 @@ const encodedPieces = new WeakMap<readonly string[], Uint8Array[]>();
 function writeWordsBody(w: ByteWriter, t: Words): void {
   let pieces = encodedPieces.get(t.pieces);
   if (pieces === undefined) {
-    pieces = t.pieces.map((p) => {
-      const quoted = JSON.stringify(p);
-      return Buffer.from(quoted.slice(1, quoted.length - 1));
-    });
+    pieces = t.pieces.map((p) => Buffer.from(jsonStringInner(p)));
     encodedPieces.set(t.pieces, pieces);
   }
   const { values } = t;
