@@ -857,8 +857,8 @@ function ownCostSection(cpu, mem, st, prof) {
       `(${kps(mem.gen.rate)}); rsttrace reported ${mem.resets} resets and ${mem.lost} lost records.`,
     '',
     `- peak RSS (VmHWM): ${mb(mem.hwm)}`,
-    `- CPU per event over this run: ${us((mem.cpuS / mem.resets) * 1e6)} (${mem.cpuS.toFixed(1)} s / ${mem.resets} events): a run's fixed cost (mostly V8 compiling the hot functions, ` +
-      `~0.14 s: 2 s and 10 s storms compared) spread over 10 M events, and no write into the page cache (/dev/null)`,
+    `- CPU per event over this run: ${us((mem.cpuS / mem.resets) * 1e6)} (${mem.cpuS.toFixed(1)} s / ${mem.resets} events): a run's fixed cost (mostly V8 compiling the hot functions; ` +
+      `its size, from short and long storms compared, in bench/FINDINGS.md) spread over 10 M events, and no write into the page cache (/dev/null)`,
     `- flat: median RSS of the second quarter of the run ${mb(fl.q2)}, of the last quarter ${mb(fl.q4)} (${fl.ok ? 'within' : 'more than'} ${TARGETS.rssGrowth * 100} %)`,
     `- RSS sampled every second, MB, one sample in ${rssStep(mem.series)}: ${mem.series.filter((_, i) => i % rssStep(mem.series) === 0).map((x) => x.toFixed(0)).join(' ')}`,
     '',
