@@ -5,6 +5,7 @@
 #include "kernel_names.h"
 #include "layout.h"
 #include "libbpf_log.h"
+#include "read_file.h"
 #include "syscalls.h"
 #include "tracer.h"
 
@@ -15,6 +16,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("syscalls", SyscallNames(env));
   exports.Set("kernelInfo", Napi::Function::New(env, KernelInfo, "kernelInfo"));
   exports.Set("programs", Napi::Function::New(env, Programs, "programs"));
+  exports.Set("readFile", Napi::Function::New(env, ReadFile, "readFile"));
   return exports;
 }
 

@@ -83,6 +83,8 @@ export interface Addon {
   kernelInfo(tracepoints?: string[], functions?: string[]): KernelInfo;
   /** the BPF programs and their sections ("tp_btf/tcp_send_reset"), from the object */
   programs(): { name: string; section: string }[];
+  /** a whole file, read on libuv's thread pool (procfs files a page a read included) */
+  readFile(path: string): Promise<Buffer>;
 }
 
 /** The tracepoints the programs attach to (tp_btf/NAME), each must exist in the kernel's BTF. */

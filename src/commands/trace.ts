@@ -36,7 +36,7 @@ import {
 import { alive, listeningPortsOf, socketInodesOf, startCommand, sudoInvoker, targetTree, terminalSignalsReachCommand } from '../targets.js';
 import { checkBtf, checkPrivileges, checkTracepoints } from '../preflight.js';
 import { ProcessTable, SocketOwnerIndex } from '../procinfo.js';
-import { kernelSymbols, warmKernelSymbols } from '../symbols.js';
+import { kernelSymbols, useKernelSymbols } from '../symbols.js';
 
 export interface TraceOptions {
   output: 'text' | 'jsonl';
@@ -126,6 +126,8 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   checkPrivileges();
   checkBtf();
   const addon = loadAddon();
+  // on a pool thread while the programs load: ~50 ms of the kernel's formatting
+  const kallsyms = addon.readFile('/proc/kallsyms').catch(() => Buffer.alloc(0));
   const info = addon.kernelInfo(requiredTracepoints(addon), KERNEL_FUNCTIONS);
   checkTracepoints(info);
   const names = kernelNames(info);
@@ -197,6 +199,9 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     throw err;
   }
   tracerOpen = true;
+  // read by now, while the programs loaded; awaited before anything can
+  // stop the run (nothing may reject `done` while no one holds it yet)
+  const kallsymsText = await kallsyms;
   if (opts.pids) {
     // processes (and children) as they are now, and the sockets they already hold
     const tree = targetTree(opts.pids, opts.followForks);
@@ -422,7 +427,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   command?.go();
   if (readyFile) writeFileSync(readyFile, `${process.pid}\n`);
   // attached: now the symbol table, before the first stack wants it
-  setImmediate(warmKernelSymbols);
+  setImmediate(() => useKernelSymbols(kallsymsText));
   return done;
 }
 

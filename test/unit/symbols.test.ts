@@ -1,5 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { addonPath, loadAddon } from '../../src/native.js';
 import { parseKallsyms, symbolizer } from '../../src/symbols.js';
+
+const noAddon = existsSync(addonPath) ? null : `native addon not built (${addonPath}); run make build`;
+if (noAddon) console.warn(`SKIPPED unit/symbols (the addon's reader): ${noAddon}`);
 
 const KALLSYMS = [
   'ffffffff81000000 T _stext',
@@ -30,9 +35,28 @@ describe('kernel symbols', () => {
     expect(hidden.addrs.length).toBe(0);
   });
 
+  it('sorts a table listed out of order (modules) by address, equal addresses in the kernel\'s order', () => {
+    const lines = ['ffffffffc0200000 t b_mod\t[b]', 'ffffffffc0100000 t a_mod\t[a]', 'ffffffff81000000 T first', 'ffffffff81000000 T alias', 'ffffffff81000100 t next'];
+    const table = parseKallsyms(lines.join('\n'));
+    expect([...table.addrs]).toEqual([0x81000000, 0x81000000, 0x81000100, 0xc0100000, 0xc0200000]);
+    expect([0, 1, 2, 3, 4].map((i) => table.nameAt(i))).toEqual(['first', 'alias', 'next', 'a_mod', 'b_mod']);
+  });
+
   it('skips lines that are not "ADDRESS TYPE NAME" without losing the rest', () => {
     const table = parseKallsyms(['garbage', 'ffffffff8zz00000 T bad_hex', 'ffffffff81a00000 T', 'ffffffff81b00000 t good\t[mod]', ''].join('\n'));
     expect(table.addrs.length).toBe(1);
     expect(symbolizer(table).name(0xffffffff81b00004n)).toBe('good');
+  });
+});
+
+describe.skipIf(noAddon)('the addon\'s reader (kallsyms read on a pool thread while the programs load)', () => {
+  it('reads a procfs file whole, though procfs returns a page a read', async () => {
+    const text = await loadAddon().readFile('/proc/kallsyms');
+    expect(text.length).toBeGreaterThan(1 << 16);
+    expect(text.equals(readFileSync('/proc/kallsyms'))).toBe(true);
+  });
+
+  it('rejects with the errno name when the file cannot be read', async () => {
+    await expect(loadAddon().readFile('/nonexistent/rsttrace')).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('read /nonexistent/rsttrace') });
   });
 });
