@@ -1,9 +1,8 @@
 // procfs hands /proc/kallsyms out a page a read (~1300 reads, ~50 ms of the
 // kernel formatting symbols), and node's own fs.readFile issues those reads
-// one turn of the event loop at a time: while the main thread is busy
-// loading the BPF programs, it would make no progress. This worker reads the
-// whole file in one go on a pool thread, so started before the load it is
-// done by the time the programs are attached.
+// one turn of the event loop at a time: slow whenever the main thread is
+// busy, as it is in a storm. This worker reads the whole file in one go on a
+// pool thread, beside the main thread.
 #include "read_file.h"
 
 #include <fcntl.h>

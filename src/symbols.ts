@@ -1,9 +1,9 @@
 /**
  * Kernel addresses -> function names, from /proc/kallsyms (read once: by
- * the tracer while its programs load, otherwise when first needed). All
- * kernel text and modules live in the top 2 GiB of the address space, so an
- * address is kept as its low 32 bits: exact, and a Uint32Array rather than
- * 120 000 bigints.
+ * the tracer on a pool thread once its programs are loaded, otherwise when
+ * first needed). All kernel text and modules live in the top 2 GiB of the
+ * address space, so an address is kept as its low 32 bits: exact, and a
+ * Uint32Array rather than 120 000 bigints.
  */
 import { readFileSync } from 'node:fs';
 
@@ -135,18 +135,23 @@ export function symbolizer(table: SymbolTable): Symbolizer {
 }
 
 let kernel: Symbolizer | undefined;
+/** /proc/kallsyms as read before it was needed, not parsed yet */
+let kernelText: Buffer | undefined;
 
 function loadKernel(): Symbolizer {
   if (!kernel) {
-    let text = Buffer.alloc(0);
-    try {
-      text = readFileSync('/proc/kallsyms');
-    } catch {
-      // not readable: stacks stay as addresses
+    let text = kernelText ?? Buffer.alloc(0);
+    if (!kernelText) {
+      try {
+        text = readFileSync('/proc/kallsyms');
+      } catch {
+        // not readable: stacks stay as addresses
+      }
     }
-    useKernelSymbols(text);
+    kernel = symbolizer(parseKallsyms(text));
+    kernelText = undefined;
   }
-  return kernel!;
+  return kernel;
 }
 
 /**
@@ -157,7 +162,12 @@ export function kernelSymbols(): Symbolizer {
   return { name: (addr) => loadKernel().name(addr) };
 }
 
-/** The table from /proc/kallsyms as read elsewhere (the tracer reads it while its programs load). */
-export function useKernelSymbols(text: Buffer): void {
-  kernel ??= symbolizer(parseKallsyms(text));
+/** /proc/kallsyms as read elsewhere (the tracer reads it on a pool thread), parsed when first needed. */
+export function provideKernelSymbols(text: Buffer): void {
+  if (!kernel) kernelText = text;
+}
+
+/** Parses the table now, e.g. right after attaching, before the first stack wants it. */
+export function warmKernelSymbols(): void {
+  loadKernel();
 }

@@ -36,7 +36,7 @@ import {
 import { alive, listeningPortsOf, socketInodesOf, startCommand, sudoInvoker, targetTree, terminalSignalsReachCommand } from '../targets.js';
 import { checkBtf, checkPrivileges, checkTracepoints } from '../preflight.js';
 import { ProcessTable, SocketOwnerIndex } from '../procinfo.js';
-import { kernelSymbols, useKernelSymbols } from '../symbols.js';
+import { kernelSymbols, provideKernelSymbols, warmKernelSymbols } from '../symbols.js';
 
 export interface TraceOptions {
   output: 'text' | 'jsonl';
@@ -126,8 +126,6 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   checkPrivileges();
   checkBtf();
   const addon = loadAddon();
-  // on a pool thread while the programs load: ~50 ms of the kernel's formatting
-  const kallsyms = addon.readFile('/proc/kallsyms').catch(() => Buffer.alloc(0));
   const info = addon.kernelInfo(requiredTracepoints(addon), KERNEL_FUNCTIONS);
   checkTracepoints(info);
   const names = kernelNames(info);
@@ -199,9 +197,6 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
     throw err;
   }
   tracerOpen = true;
-  // read by now, while the programs loaded; awaited before anything can
-  // stop the run (nothing may reject `done` while no one holds it yet)
-  const kallsymsText = await kallsyms;
   if (opts.pids) {
     // processes (and children) as they are now, and the sockets they already hold
     const tree = targetTree(opts.pids, opts.followForks);
@@ -426,8 +421,17 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   if (metrics) io.stderr(`rsttrace: Prometheus metrics at http://${metrics.address}/metrics`);
   command?.go();
   if (readyFile) writeFileSync(readyFile, `${process.pid}\n`);
-  // attached: now the symbol table, before the first stack wants it
-  setImmediate(() => useKernelSymbols(kallsymsText));
+  // attached: now the symbol table, before the first stack wants it. Read
+  // after the load, never before: a stack begins with this run's programs,
+  // which must be in it to be dropped (context.ts). Read on a pool thread
+  // (~50 ms of the kernel's formatting), parsed here.
+  void addon
+    .readFile('/proc/kallsyms')
+    .catch(() => Buffer.alloc(0))
+    .then((text) => {
+      provideKernelSymbols(text);
+      warmKernelSymbols();
+    });
   return done;
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { addonPath, loadAddon } from '../../src/native.js';
-import { parseKallsyms, symbolizer } from '../../src/symbols.js';
+import { kernelSymbols, parseKallsyms, provideKernelSymbols, symbolizer } from '../../src/symbols.js';
 
 const noAddon = existsSync(addonPath) ? null : `native addon not built (${addonPath}); run make build`;
 if (noAddon) console.warn(`SKIPPED unit/symbols (the addon's reader): ${noAddon}`);
@@ -42,6 +42,14 @@ describe('kernel symbols', () => {
     expect([0, 1, 2, 3, 4].map((i) => table.nameAt(i))).toEqual(['first', 'alias', 'next', 'a_mod', 'b_mod']);
   });
 
+  it('the kernel\'s table, given before first use, is parsed from what was given (not read again)', () => {
+    provideKernelSymbols(Buffer.from(KALLSYMS, 'latin1'));
+    expect(kernelSymbols().name(0xffffffff81a00150n)).toBe('tcp_v4_send_reset');
+    // given once it is in use: ignored
+    provideKernelSymbols(Buffer.from('ffffffff81a00000 T other', 'latin1'));
+    expect(kernelSymbols().name(0xffffffff81a00010n)).toBe('tcp_v4_rcv');
+  });
+
   it('skips lines that are not "ADDRESS TYPE NAME" without losing the rest', () => {
     const table = parseKallsyms(['garbage', 'ffffffff8zz00000 T bad_hex', 'ffffffff81a00000 T', 'ffffffff81b00000 t good\t[mod]', ''].join('\n'));
     expect(table.addrs.length).toBe(1);
@@ -49,7 +57,7 @@ describe('kernel symbols', () => {
   });
 });
 
-describe.skipIf(noAddon)('the addon\'s reader (kallsyms read on a pool thread while the programs load)', () => {
+describe.skipIf(noAddon)('the addon\'s reader (kallsyms read on a pool thread)', () => {
   it('reads a procfs file whole, though procfs returns a page a read', async () => {
     const text = await loadAddon().readFile('/proc/kallsyms');
     expect(text.length).toBeGreaterThan(1 << 16);
