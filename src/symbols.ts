@@ -135,13 +135,12 @@ export function symbolizer(table: SymbolTable): Symbolizer {
 }
 
 let kernel: Symbolizer | undefined;
-/** /proc/kallsyms as read before it was needed, not parsed yet */
-let kernelText: Buffer | undefined;
 
-function loadKernel(): Symbolizer {
+/** The table in use; the first call makes it from `given`, or reads /proc/kallsyms. */
+function loadKernel(given?: Buffer): Symbolizer {
   if (!kernel) {
-    let text = kernelText ?? Buffer.alloc(0);
-    if (!kernelText) {
+    let text = given ?? Buffer.alloc(0);
+    if (!given) {
       try {
         text = readFileSync('/proc/kallsyms');
       } catch {
@@ -149,7 +148,6 @@ function loadKernel(): Symbolizer {
       }
     }
     kernel = symbolizer(parseKallsyms(text));
-    kernelText = undefined;
   }
   return kernel;
 }
@@ -162,12 +160,7 @@ export function kernelSymbols(): Symbolizer {
   return { name: (addr) => loadKernel().name(addr) };
 }
 
-/** /proc/kallsyms as read elsewhere (the tracer reads it on a pool thread), parsed when first needed. */
-export function provideKernelSymbols(text: Buffer): void {
-  if (!kernel) kernelText = text;
-}
-
-/** Parses the table now, e.g. right after attaching, before the first stack wants it. */
-export function warmKernelSymbols(): void {
-  loadKernel();
+/** The table from /proc/kallsyms as read elsewhere (the tracer reads it on a pool thread), unless one is in use. */
+export function useKernelSymbols(text: Buffer): void {
+  loadKernel(text);
 }

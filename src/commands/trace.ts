@@ -36,7 +36,7 @@ import {
 import { alive, listeningPortsOf, socketInodesOf, startCommand, sudoInvoker, targetTree, terminalSignalsReachCommand } from '../targets.js';
 import { checkBtf, checkPrivileges, checkTracepoints } from '../preflight.js';
 import { ProcessTable, SocketOwnerIndex } from '../procinfo.js';
-import { kernelSymbols, provideKernelSymbols, warmKernelSymbols } from '../symbols.js';
+import { kernelSymbols, useKernelSymbols } from '../symbols.js';
 
 export interface TraceOptions {
   output: 'text' | 'jsonl';
@@ -428,10 +428,7 @@ export async function runTrace(opts: TraceOptions, io: Io): Promise<number> {
   void addon
     .readFile('/proc/kallsyms')
     .catch(() => Buffer.alloc(0))
-    .then((text) => {
-      provideKernelSymbols(text);
-      warmKernelSymbols();
-    });
+    .then(useKernelSymbols);
   return done;
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { addonPath, loadAddon } from '../../src/native.js';
-import { kernelSymbols, parseKallsyms, provideKernelSymbols, symbolizer } from '../../src/symbols.js';
+import { kernelSymbols, parseKallsyms, useKernelSymbols, symbolizer } from '../../src/symbols.js';
 
 const noAddon = existsSync(addonPath) ? null : `native addon not built (${addonPath}); run make build`;
 if (noAddon) console.warn(`SKIPPED unit/symbols (the addon's reader): ${noAddon}`);
@@ -42,11 +42,11 @@ describe('kernel symbols', () => {
     expect([0, 1, 2, 3, 4].map((i) => table.nameAt(i))).toEqual(['first', 'alias', 'next', 'a_mod', 'b_mod']);
   });
 
-  it('the kernel\'s table, given before first use, is parsed from what was given (not read again)', () => {
-    provideKernelSymbols(Buffer.from(KALLSYMS, 'latin1'));
+  it('the kernel\'s table, given before first use, is made from what was given (not read again)', () => {
+    useKernelSymbols(Buffer.from(KALLSYMS, 'latin1'));
     expect(kernelSymbols().name(0xffffffff81a00150n)).toBe('tcp_v4_send_reset');
     // given once it is in use: ignored
-    provideKernelSymbols(Buffer.from('ffffffff81a00000 T other', 'latin1'));
+    useKernelSymbols(Buffer.from('ffffffff81a00000 T other', 'latin1'));
     expect(kernelSymbols().name(0xffffffff81a00010n)).toBe('tcp_v4_rcv');
   });
 
