@@ -34,6 +34,12 @@ const LINK_MAX_MS = 60_000;
 const PEER_MAX_MS = 50;
 /** Resets remembered for linking: the newest this many on a socket (with a cookie), and as many without. */
 const REMEMBERED_PER_KIND = 32_768;
+/**
+ * A reset's peer is looked for among this many of the newest resets: more
+ * than PEER_MAX_MS holds at 160 k resets a second (a storm here makes
+ * ~130 k), and few enough for the table to stay in the CPU's cache.
+ */
+const PEER_WINDOW = 8192;
 /** Distinct kernel stacks kept symbolized: resets come from a few paths. */
 const MAX_STACKS = 4096;
 
@@ -108,7 +114,7 @@ const NO_CAUSE = { code: 'unknown', summary: words``, fix: null, inferred: false
 export class Correlator {
   private nextId = 1;
   /** the newest resets, by cookie and by direction and 4-tuple */
-  private recent = new RecentResets(REMEMBERED_PER_KIND);
+  private recent = new RecentResets(REMEMBERED_PER_KIND, PEER_WINDOW);
   private stacks = new BoundedMap<number, StackInfo>(MAX_STACKS);
   /** by the kernel's stack key */
   private lastWalks = new BoundedMap<number, LastWalk>(MAX_STACKS);
@@ -328,7 +334,7 @@ export class Correlator {
 
     // the other end's event, when both ends are here: its tuple is ours reversed
     const { recent } = this;
-    const peer = recent.byTuple(direction === 'send' ? 'recv' : 'send', ends.raddr, ends.rport, ends.laddr, ends.lport);
+    const peer = recent.newestByTuple(direction === 'send' ? 'recv' : 'send', ends.raddr, ends.rport, ends.laddr, ends.lport);
     const peerId = peer !== NONE && Math.abs(r.monoNs - recent.monoNs(peer)) / 1e6 <= PEER_MAX_MS ? recent.id(peer) : null;
     recent.add(id, r.monoNs, direction, ends, r.sockCookie);
     // the kernel fires the send tracepoint after transmitting, so over

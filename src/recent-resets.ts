@@ -9,13 +9,20 @@
  * minute later are linked to by cookie.
  *
  * Kept out of the garbage collector's way: the rings are typed arrays,
- * found through two open-addressing tables of ring slots. As objects in
- * Maps, each remembered reset outlived the young generation and was promoted; in a storm (~120 k resets a second) that
- * filled the old generation and V8 ran a full mark-compact every ~330 ms
- * (bench/FINDINGS.md). A reset overwritten in the ring leaves the tables it
- * is in there and then (backward-shift deletion, no tombstones): chains stay
- * short and a lookup never meets a stale entry. (It may never have gone into
- * the cookie table, which is filled when first looked up: see indexCookies.)
+ * found through open-addressing tables of ring slots. As objects in Maps,
+ * each remembered reset outlived the young generation and was promoted; in a
+ * storm (~120 k resets a second) that filled the old generation and V8 ran a
+ * full mark-compact every ~330 ms (bench/FINDINGS.md). A reset leaving what a
+ * table covers leaves the table there and then (backward-shift deletion, no
+ * tombstones): chains stay short and a lookup never meets a stale entry.
+ *
+ * Every reset is looked up once by the tuple of the other end's, among the
+ * newest few thousand (`newestByTuple`): that table is kept as resets come,
+ * and is small enough to stay in the CPU's cache. The tables over whole
+ * rings (by cookie, by tuple) are megabytes: each look into one is a cache
+ * miss, three a reset when they were kept as resets came, a sixth of
+ * rsttrace's CPU in a storm. Only failed syscalls look into them, so they
+ * are brought up to date by a lookup (RingIndex), not by every add.
  */
 import type { Family } from './addr.js';
 
@@ -102,8 +109,31 @@ const COOKIE = 2;
 const TUPLE_KEY = 3;
 const FACTS = 4;
 
+/** Which of a slot's two hashes a table is keyed by. */
+const TUPLE_HASH = 0;
+const COOKIE_HASH = 1;
+
 function tupleKey(direction: Direction, lport: number, rport: number): number {
   return lport + rport * 0x10000 + (direction === 'recv' ? 0x100000000 : 0);
+}
+
+/**
+ * One ring's resets by one key, brought up to date when looked up: the
+ * resets added since are put in then, oldest first, so that of two with one
+ * key the newer ends up in the cell.
+ */
+class RingIndex {
+  readonly slots: SlotIndex;
+  /** the ring's resets added before the n-th are in it, if still held */
+  indexed = 0;
+
+  constructor(
+    readonly ring: number,
+    readonly hash: typeof TUPLE_HASH | typeof COOKIE_HASH,
+    perRing: number,
+  ) {
+    this.slots = new SlotIndex(perRing);
+  }
 }
 
 export class RecentResets {
@@ -116,29 +146,43 @@ export class RecentResets {
   /** laddr, raddr a slot */
   private readonly addrs: string[];
   private readonly ipv6: Uint8Array;
-  /** the slot's tuple hash and cookie hash, for leaving the indexes (the cookie's set when it is indexed) */
+  /** the slot's tuple hash and cookie hash, for finding and for leaving the tables */
   private readonly hashes: Int32Array;
-  private readonly byTuple_: SlotIndex;
-  private readonly byCookie_: SlotIndex;
-  /**
-   * Resets of the first ring in the cookie index: it is brought up to date
-   * by a lookup, not by every add. Only failed syscalls look up cookies; in
-   * a storm of resets without them the index costs nothing.
-   */
-  private cookiesIndexed = 0;
+  /** how many of the newest resets, of both rings, `newest` holds */
+  private readonly window: number;
+  /** the newest `window` resets by tuple, kept as they are added */
+  private readonly newest: SlotIndex;
+  /** their slots, in the order they were added: window entry n % window is the n-th reset's */
+  private readonly order: Int32Array;
+  private total = 0;
+  /** each ring's resets by tuple */
+  private readonly tuples: [RingIndex, RingIndex];
+  /** the first ring's by cookie (the second's have none) */
+  private readonly cookies: RingIndex;
 
-  /** perRing: how many of the newest resets of each kind are held, rounded up to a power of two */
-  constructor(perRing: number) {
-    let r = 1;
-    while (r < perRing) r *= 2;
+  /**
+   * perRing: how many of the newest resets of each kind are held; window:
+   * how many of the newest of either kind newestByTuple looks among (at
+   * most perRing). Both rounded up to a power of two.
+   */
+  constructor(perRing: number, window = perRing) {
+    const pow2 = (x: number) => {
+      let r = 1;
+      while (r < x) r *= 2;
+      return r;
+    };
+    const r = pow2(perRing);
     this.perRing = r;
     const n = 2 * r;
     this.facts = new Float64Array(FACTS * n);
     this.addrs = new Array<string>(2 * n).fill('');
     this.ipv6 = new Uint8Array(n);
     this.hashes = new Int32Array(2 * n);
-    this.byTuple_ = new SlotIndex(n);
-    this.byCookie_ = new SlotIndex(r);
+    this.window = Math.min(pow2(window), r);
+    this.newest = new SlotIndex(this.window);
+    this.order = new Int32Array(this.window);
+    this.tuples = [new RingIndex(0, TUPLE_HASH, r), new RingIndex(1, TUPLE_HASH, r)];
+    this.cookies = new RingIndex(0, COOKIE_HASH, r);
   }
 
   /** Resets held: the newest of each kind, up to `perRing` each. */
@@ -146,60 +190,87 @@ export class RecentResets {
     return Math.min(this.added[0]!, this.perRing) + Math.min(this.added[1]!, this.perRing);
   }
 
-  /** A reset (cookie 0: none), the newest one of its tuple and of its cookie; the oldest of its kind goes if its ring is full. */
+  /**
+   * A reset (cookie 0: none), the newest one of its tuple and of its
+   * cookie; the oldest of its kind goes if its ring is full. Ids increase
+   * from one add to the next.
+   */
   add(id: number, monoNs: number, direction: Direction, ends: Endpoints, cookie: number): void {
     const ring = cookie !== 0 ? 0 : 1;
     const added = this.added[ring]!;
     const slot = ring * this.perRing + (added % this.perRing);
-    const { facts, hashes } = this;
+    const { facts, hashes, order } = this;
+    // the reset added `window` ago leaves the window (a window is at most
+    // a ring: the slot it names still holds it)
+    const w = this.total & (this.window - 1);
+    if (this.total >= this.window) this.newest.remove(order[w]!, hashes[2 * order[w]! + TUPLE_HASH]!);
+    order[w] = slot;
+    this.total++;
     if (added >= this.perRing) {
-      this.byTuple_.remove(slot, hashes[2 * slot]!);
-      // the reset it held leaves the index, if it ever went in
-      if (ring === 0 && added - this.perRing < this.cookiesIndexed) this.byCookie_.remove(slot, hashes[2 * slot + 1]!);
+      // the reset the slot held leaves the ring's tables it went into
+      const old = added - this.perRing;
+      if (old < this.tuples[ring]!.indexed) this.tuples[ring]!.slots.remove(slot, hashes[2 * slot + TUPLE_HASH]!);
+      if (ring === 0 && old < this.cookies.indexed) this.cookies.slots.remove(slot, hashes[2 * slot + COOKIE_HASH]!);
     }
     this.added[ring] = added + 1;
     const f = FACTS * slot;
+    const key = tupleKey(direction, ends.lport, ends.rport);
     facts[f + ID] = id;
     facts[f + MONO_NS] = monoNs;
     facts[f + COOKIE] = cookie;
-    facts[f + TUPLE_KEY] = tupleKey(direction, ends.lport, ends.rport);
+    facts[f + TUPLE_KEY] = key;
     this.addrs[2 * slot] = ends.laddr;
     this.addrs[2 * slot + 1] = ends.raddr;
     this.ipv6[slot] = ends.family === 'ipv6' ? 1 : 0;
     const th = tupleHash(direction, ends.laddr, ends.lport, ends.raddr, ends.rport);
-    hashes[2 * slot] = th;
-    this.byTuple_.put(this.findTuple(th, direction, ends.laddr, ends.lport, ends.raddr, ends.rport), slot, th);
+    hashes[2 * slot + TUPLE_HASH] = th;
+    hashes[2 * slot + COOKIE_HASH] = cookie === 0 ? 0 : cookieHash(cookie);
+    this.newest.put(this.findTuple(this.newest, th, key, ends.laddr, ends.raddr), slot, th);
   }
 
-  /**
-   * Index the resets with a cookie added since the last lookup, oldest
-   * first, so that of two with one cookie the newer ends up in the cell.
-   */
-  private indexCookies(): void {
-    const added = this.added[0]!;
-    const { facts, hashes } = this;
-    // what has left the ring since is not indexed
-    for (let n = Math.max(this.cookiesIndexed, added - this.perRing); n < added; n++) {
-      const slot = n % this.perRing;
-      const cookie = facts[FACTS * slot + COOKIE]!;
-      const ch = cookieHash(cookie);
-      hashes[2 * slot + 1] = ch;
-      this.byCookie_.put(this.findCookie(ch, cookie), slot, ch);
+  /** Put in the resets of its ring added since it was last looked into. */
+  private catchUp(x: RingIndex): void {
+    const added = this.added[x.ring]!;
+    if (x.indexed === added) return;
+    const { facts, hashes, addrs } = this;
+    // what has left the ring since is not put in
+    for (let n = Math.max(x.indexed, added - this.perRing); n < added; n++) {
+      const slot = x.ring * this.perRing + (n % this.perRing);
+      const h = hashes[2 * slot + x.hash]!;
+      const at =
+        x.hash === COOKIE_HASH
+          ? this.findCookie(x.slots, h, facts[FACTS * slot + COOKIE]!)
+          : this.findTuple(x.slots, h, facts[FACTS * slot + TUPLE_KEY]!, addrs[2 * slot]!, addrs[2 * slot + 1]!);
+      x.slots.put(at, slot, h);
     }
-    this.cookiesIndexed = added;
+    x.indexed = added;
   }
 
   /** The newest reset on the socket with this cookie, or NONE. */
   byCookie(cookie: number): number {
     if (cookie === 0) return NONE;
-    if (this.cookiesIndexed !== this.added[0]) this.indexCookies();
-    return this.byCookie_.cells[2 * this.findCookie(cookieHash(cookie), cookie)]! - 1;
+    const x = this.cookies;
+    this.catchUp(x);
+    return x.slots.cells[2 * this.findCookie(x.slots, cookieHash(cookie), cookie)]! - 1;
   }
 
-  /** The newest reset in this direction on this 4-tuple (as the reset's socket sees it), or NONE. */
+  /** The newest reset held in this direction on this 4-tuple (as the reset's socket sees it), or NONE. */
   byTuple(direction: Direction, laddr: string, lport: number, raddr: string, rport: number): number {
-    const at = this.findTuple(tupleHash(direction, laddr, lport, raddr, rport), direction, laddr, lport, raddr, rport);
-    return this.byTuple_.cells[2 * at]! - 1;
+    const h = tupleHash(direction, laddr, lport, raddr, rport);
+    const key = tupleKey(direction, lport, rport);
+    let best = NONE;
+    for (const x of this.tuples) {
+      this.catchUp(x);
+      const slot = x.slots.cells[2 * this.findTuple(x.slots, h, key, laddr, raddr)]! - 1;
+      if (slot !== NONE && (best === NONE || this.id(slot) > this.id(best))) best = slot;
+    }
+    return best;
+  }
+
+  /** byTuple among the newest `window` resets added (of either kind). */
+  newestByTuple(direction: Direction, laddr: string, lport: number, raddr: string, rport: number): number {
+    const at = this.findTuple(this.newest, tupleHash(direction, laddr, lport, raddr, rport), tupleKey(direction, lport, rport), laddr, raddr);
+    return this.newest.cells[2 * at]! - 1;
   }
 
   id(slot: number): number {
@@ -221,9 +292,9 @@ export class RecentResets {
     };
   }
 
-  /** The cell holding this cookie's slot, or the empty cell that ends its chain. */
-  private findCookie(h: number, cookie: number): number {
-    const { cells, mask } = this.byCookie_;
+  /** The cell of `index` holding this cookie's slot, or the empty cell that ends its chain. */
+  private findCookie(index: SlotIndex, h: number, cookie: number): number {
+    const { cells, mask } = index;
     let i = h & mask;
     for (;;) {
       const c = cells[2 * i]!;
@@ -233,10 +304,9 @@ export class RecentResets {
     }
   }
 
-  /** The cell holding this tuple's slot, or the empty cell that ends its chain. */
-  private findTuple(h: number, direction: Direction, laddr: string, lport: number, raddr: string, rport: number): number {
-    const { cells, mask } = this.byTuple_;
-    const key = tupleKey(direction, lport, rport);
+  /** The cell of `index` holding this tuple's slot (key: tupleKey), or the empty cell that ends its chain. */
+  private findTuple(index: SlotIndex, h: number, key: number, laddr: string, raddr: string): number {
+    const { cells, mask } = index;
     let i = h & mask;
     for (;;) {
       const c = cells[2 * i]!;

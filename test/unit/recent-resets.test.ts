@@ -99,11 +99,13 @@ describe('RecentResets', () => {
     expect(r.id(r.byTuple('recv', b, 1, '127.0.0.1', 2))).toBe(2);
   });
 
-  it('answers as lists of the newest resets of each kind would, over a long run of colliding keys', () => {
+  it.each([
+    [32, 32],
+    [32, 8],
+  ])('answers as lists of the newest resets of each kind would, over a long run of colliding keys (%i a ring, window %i)', (perRing, window) => {
     // small rings and few distinct keys: chains wrap around the tables,
     // keys come back, entries leave from the middle of runs
-    const perRing = 32;
-    const r = new RecentResets(perRing);
+    const r = new RecentResets(perRing, window);
     type Added = { id: number; direction: Direction; ends: Endpoints; cookie: number };
     const log: Added[] = [];
     let seed = 12345;
@@ -115,11 +117,12 @@ describe('RecentResets', () => {
     for (let i = 0; i < 150; i++) tuples.push(v4(`10.0.${i % 3}.${rand(4)}`, 1000 + rand(6), '127.0.0.1', 9 + (i % 2)));
     /** still held: among the newest perRing of its kind */
     const held = (a: Added) => log.filter((b) => (b.cookie !== 0) === (a.cookie !== 0) && b.id >= a.id).length <= perRing;
-    /** the newest reset with the key, if it is still held (an older one with the key is no longer indexed) */
-    const newest = (match: (e: Added) => boolean) => {
-      for (let i = log.length - 1; i >= 0; i--) if (match(log[i]!)) return held(log[i]!) ? log[i]!.id : undefined;
+    /** the newest held reset with the key (of either kind: an older one of the other kind may outlive a newer one) */
+    const newest = (match: (e: Added) => boolean, among = log) => {
+      for (let i = among.length - 1; i >= 0; i--) if (match(among[i]!) && held(among[i]!)) return among[i]!.id;
       return undefined;
     };
+    const same = (a: Endpoints, b: Endpoints) => a.laddr === b.laddr && a.lport === b.lport && a.raddr === b.raddr && a.rport === b.rport;
     const wrong: string[] = [];
     for (let id = 1; id <= 6_000 && wrong.length < 5; id++) {
       const direction: Direction = rand(2) ? 'send' : 'recv';
@@ -128,6 +131,16 @@ describe('RecentResets', () => {
       r.add(id, id * 1000, direction, ends, cookie);
       log.push({ id, direction, ends, cookie });
       if (log.length > 4 * perRing + 400) log.splice(0, 200);
+      // the window's table is kept as resets come: looked into after each
+      const latest = log.slice(-window);
+      for (const d of ['send', 'recv'] as const) {
+        const t = tuples[rand(tuples.length)]!;
+        const slot = r.newestByTuple(d, t.laddr, t.lport, t.raddr, t.rport);
+        const got = slot === NONE ? undefined : r.id(slot);
+        const want = newest((e) => e.direction === d && same(e.ends, t), latest);
+        if (got !== want) wrong.push(`after ${id}: newest ${d} ${JSON.stringify(t)} gave ${got}, not ${want}`);
+      }
+      // the rings' tables are brought up to date by a lookup: not after each
       if (id % 7 !== 0) continue;
       for (let c = 1; c <= 60; c++) {
         const slot = r.byCookie(c);
@@ -139,7 +152,7 @@ describe('RecentResets', () => {
         for (const d of ['send', 'recv'] as const) {
           const slot = r.byTuple(d, t.laddr, t.lport, t.raddr, t.rport);
           const got = slot === NONE ? undefined : r.id(slot);
-          const want = newest((e) => e.direction === d && e.ends.laddr === t.laddr && e.ends.lport === t.lport && e.ends.raddr === t.raddr && e.ends.rport === t.rport);
+          const want = newest((e) => e.direction === d && same(e.ends, t));
           if (got !== want) wrong.push(`after ${id}: ${d} ${JSON.stringify(t)} gave ${got}, not ${want}`);
         }
       }
