@@ -35,11 +35,14 @@ const PEER_MAX_MS = 50;
 /** Resets remembered for linking: the newest this many on a socket (with a cookie), and as many without. */
 const REMEMBERED_PER_KIND = 32_768;
 /**
- * A reset's peer is looked for among this many of the newest resets: more
- * than PEER_MAX_MS holds at 160 k resets a second (a storm here makes
- * ~130 k), and few enough for the table to stay in the CPU's cache.
+ * A reset's peer is looked for among this many of the newest resets (and
+ * within PEER_MAX_MS). The two ends' resets of a local connection come
+ * within a few records of each other (loopback, veth: one softirq), and
+ * 1024 are 8 ms of a storm here (~130 k a second). The table stays in the
+ * CPU's cache: with 8192 (128 KB) two of every three of its lookups missed
+ * it, 0.15 us a record (bench/FINDINGS.md).
  */
-const PEER_WINDOW = 8192;
+const PEER_WINDOW = 1024;
 /** Distinct kernel stacks kept symbolized: resets come from a few paths. */
 const MAX_STACKS = 4096;
 
@@ -198,13 +201,16 @@ export class Correlator {
 
   /** The held resets, their wait over: the ones no failed syscall named are looked up in /proc. */
   private releaseOwnerless(): ResetEvent[] {
-    const out = this.ownerless.map(({ event, ino }) => {
+    // a literal, pushed to: map()'s arrays are of another kind when empty
+    // (as they are in a storm) than when not, a deoptimization of process()
+    const out: ResetEvent[] = [];
+    for (const { event, ino } of this.ownerless) {
       if (event.owner === null && ino) {
         event.owner = this.procOwner(ino, true);
         if (event.owner) event.cause = explain(event);
       }
-      return event;
-    });
+      out.push(event);
+    }
     this.ownerless = [];
     return out;
   }

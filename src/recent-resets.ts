@@ -17,8 +17,8 @@
  * tombstones): chains stay short and a lookup never meets a stale entry.
  *
  * Every reset is looked up once by the tuple of the other end's, among the
- * newest few thousand (`newestByTuple`): that table is kept as resets come,
- * and is small enough to stay in the CPU's cache. The tables over whole
+ * newest few (`newestByTuple`): that table is kept as resets come, and is
+ * small enough to stay in the CPU's cache. The tables over whole
  * rings (by cookie, by tuple) are megabytes: each look into one is a cache
  * miss, three a reset when they were kept as resets came, a sixth of
  * rsttrace's CPU in a storm. Only failed syscalls look into them, so they
@@ -152,7 +152,7 @@ export class RecentResets {
   private readonly window: number;
   /** the newest `window` resets by tuple, kept as they are added */
   private readonly newest: SlotIndex;
-  /** their slots, in the order they were added: window entry n % window is the n-th reset's */
+  /** their slots and tuple hashes, in the order they were added: entry n % window is the n-th reset's */
   private readonly order: Int32Array;
   private total = 0;
   /** each ring's resets by tuple */
@@ -180,7 +180,7 @@ export class RecentResets {
     this.hashes = new Int32Array(2 * n);
     this.window = Math.min(pow2(window), r);
     this.newest = new SlotIndex(this.window);
-    this.order = new Int32Array(this.window);
+    this.order = new Int32Array(2 * this.window).fill(-1);
     this.tuples = [new RingIndex(0, TUPLE_HASH, r), new RingIndex(1, TUPLE_HASH, r)];
     this.cookies = new RingIndex(0, COOKIE_HASH, r);
   }
@@ -200,18 +200,21 @@ export class RecentResets {
     const added = this.added[ring]!;
     const slot = ring * this.perRing + (added % this.perRing);
     const { facts, hashes, order } = this;
-    // the reset added `window` ago leaves the window (a window is at most
-    // a ring: the slot it names still holds it)
-    const w = this.total & (this.window - 1);
-    if (this.total >= this.window) this.newest.remove(order[w]!, hashes[2 * order[w]! + TUPLE_HASH]!);
+    // The removals are made whether or not there is anything to remove:
+    // code first run when a table is full (after thousands of resets)
+    // deoptimized this function then.
+    // The reset added `window` ago leaves the window (none yet: slot -1,
+    // never in it; a window is at most a ring: the slot still holds it).
+    const w = 2 * (this.total & (this.window - 1));
+    this.newest.remove(order[w]!, order[w + 1]!);
     order[w] = slot;
     this.total++;
-    if (added >= this.perRing) {
-      // the reset the slot held leaves the ring's tables it went into
-      const old = added - this.perRing;
-      if (old < this.tuples[ring]!.indexed) this.tuples[ring]!.slots.remove(slot, hashes[2 * slot + TUPLE_HASH]!);
-      if (ring === 0 && old < this.cookies.indexed) this.cookies.slots.remove(slot, hashes[2 * slot + COOKIE_HASH]!);
-    }
+    // the reset the slot held, if any, leaves the ring's tables it went into
+    // (put in when they were last brought up to date; old < 0: none held)
+    const old = added - this.perRing;
+    const tuples = this.tuples[ring]!;
+    if (old < tuples.indexed) tuples.slots.remove(slot, hashes[2 * slot + TUPLE_HASH]!);
+    if (ring === 0 && old < this.cookies.indexed) this.cookies.slots.remove(slot, hashes[2 * slot + COOKIE_HASH]!);
     this.added[ring] = added + 1;
     const f = FACTS * slot;
     const key = tupleKey(direction, ends.lport, ends.rport);
@@ -225,6 +228,7 @@ export class RecentResets {
     const th = tupleHash(direction, ends.laddr, ends.lport, ends.raddr, ends.rport);
     hashes[2 * slot + TUPLE_HASH] = th;
     hashes[2 * slot + COOKIE_HASH] = cookie === 0 ? 0 : cookieHash(cookie);
+    order[w + 1] = th;
     this.newest.put(this.findTuple(this.newest, th, key, ends.laddr, ends.raddr), slot, th);
   }
 
