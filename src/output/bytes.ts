@@ -169,12 +169,14 @@ export class ByteWriter {
     }
     // a non-negative integer, most numbers in a record: digits in place,
     // nine at a time in int arithmetic
+    // (each below 2^31: | 0 hands padded() a small integer, never a heap
+    // number, which deoptimized it and the writers it was inlined into)
     if (v < 1e9) {
-      this.padded(v, 0);
+      this.padded(v | 0, 0);
     } else {
       const high = Math.floor(v / 1e9);
-      this.padded(high, 0);
-      this.padded(v - high * 1e9, 9);
+      this.padded(high | 0, 0);
+      this.padded((v - high * 1e9) | 0, 9);
     }
   }
 
@@ -195,7 +197,7 @@ export class ByteWriter {
     if (negative) this.byte(0x2d);
     // integer arithmetic on exact doubles: m % 1e6 and the quotient are exact
     let frac = m % 1e6;
-    this.padded((m - frac) / 1e6, 0);
+    this.padded(((m - frac) / 1e6) | 0, 0);
     if (frac === 0) return true; // a negative integer
     let width = 6;
     while (frac % 10 === 0) {
@@ -203,7 +205,7 @@ export class ByteWriter {
       width--;
     }
     this.byte(0x2e);
-    this.padded(frac, width);
+    this.padded(frac | 0, width);
     return true;
   }
 
