@@ -6,9 +6,9 @@ export const AF_INET6 = 10;
 
 export type Family = 'ipv4' | 'ipv6';
 
-function isV4Mapped(a: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (a[i] !== 0) return false;
-  return a[10] === 0xff && a[11] === 0xff;
+function isV4Mapped(a: Uint8Array, at = 0): boolean {
+  for (let i = at; i < at + 10; i++) if (a[i] !== 0) return false;
+  return a[at + 10] === 0xff && a[at + 11] === 0xff;
 }
 
 /*
@@ -32,10 +32,10 @@ function ipv4(a: Uint8Array, at: number): string {
   return name;
 }
 
-/** RFC 5952: lower case, longest run of two or more zero groups as "::". */
-export function formatIPv6(a: Uint8Array): string {
+/** RFC 5952: lower case, longest run of two or more zero groups as "::". The 16 bytes at `at`. */
+export function formatIPv6(a: Uint8Array, at = 0): string {
   const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((a[i]! << 8) | a[i + 1]!);
+  for (let i = at; i < at + 16; i += 2) groups.push((a[i]! << 8) | a[i + 1]!);
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
@@ -62,13 +62,14 @@ export interface Address {
 }
 
 /**
- * An address from a record. An IPv6 socket talking to an IPv4 peer holds
- * ::ffff:a.b.c.d; on the wire that is IPv4, and that is how it is shown.
+ * An address from a record: the 16 bytes at `at` (IPv4 in the first 4). An
+ * IPv6 socket talking to an IPv4 peer holds ::ffff:a.b.c.d; on the wire
+ * that is IPv4, and that is how it is shown.
  */
-export function decodeAddress(family: number, a: Uint8Array): Address {
-  if (family === AF_INET) return { family: 'ipv4', address: ipv4(a, 0) };
-  if (isV4Mapped(a)) return { family: 'ipv4', address: ipv4(a, 12) };
-  return { family: 'ipv6', address: formatIPv6(a) };
+export function decodeAddress(family: number, a: Uint8Array, at = 0): Address {
+  if (family === AF_INET) return { family: 'ipv4', address: ipv4(a, at) };
+  if (isV4Mapped(a, at)) return { family: 'ipv4', address: ipv4(a, at + 12) };
+  return { family: 'ipv6', address: formatIPv6(a, at) };
 }
 
 /** "10.0.0.1:443", "[::1]:443" */

@@ -4,7 +4,6 @@
  * stack, socket facts and history, the cause; and each failed syscall linked
  * to the reset on its socket. Tables are bounded: old entries are evicted.
  */
-import { decodeAddress } from './addr.js';
 import { BoundedMap, SMI_KEY } from './bounded-map.js';
 import { NONE, RecentResets, type Endpoints } from './recent-resets.js';
 import type { Clock } from './clock.js';
@@ -270,9 +269,7 @@ export class Correlator {
   }
 
   private endpoints(r: RawRecord): Endpoints {
-    const local = decodeAddress(r.family, r.laddr);
-    const remote = decodeAddress(r.family, r.raddr);
-    return { family: remote.family, laddr: local.address, lport: r.lport, raddr: remote.address, rport: r.rport };
+    return { family: r.family, laddr: r.laddr, lport: r.lport, raddr: r.raddr, rport: r.rport };
   }
 
   /**

@@ -2,6 +2,7 @@
  * Raw records from the ring buffer -> plain objects, reading each field at the
  * offset the addon exported (bpf/rsttrace.h is the one definition).
  */
+import { decodeAddress, type Family } from './addr.js';
 import { SMI_KEY } from './bounded-map.js';
 import type { RecordLayout } from './native.js';
 
@@ -64,13 +65,15 @@ export interface RawRecord {
   err: number;
   /** enum sk_rst_reason value; null when the kernel gives none */
   reason: number | null;
-  family: number;
+  /** the addresses' family as shown: a v4-mapped IPv6 socket's are IPv4 (addr.ts) */
+  family: Family;
   lport: number;
   rport: number;
   /** TCP state value; null without a socket */
   state: number | null;
-  laddr: Uint8Array;
-  raddr: Uint8Array;
+  /** the addresses as text, as tcpdump and ss print them */
+  laddr: string;
+  raddr: string;
   segment: RawSegment | null;
   socket: RawSocketFacts | null;
   owner: RawOwner | null;
@@ -264,6 +267,12 @@ export function createDecoder(layout: RecordLayout): Decoder {
       const stackBytes = Math.max(0, v.getInt32(base + o.kstackBytes, true)) & ~7;
       const kstack = stackBytes === 0 ? NO_STACK : batch.subarray(base + o.kstack, base + o.kstack + Math.min(stackBytes, size - o.kstack));
 
+      // as text here, from the batch: copies of their bytes were two typed
+      // arrays a record (bench/FINDINGS.md)
+      const af = v.getUint16(base + o.family, true);
+      const local = decodeAddress(af, batch, base + o.laddr);
+      const remote = decodeAddress(af, batch, base + o.raddr);
+
       const history: RawTransition[] = [];
       const total = v.getUint32(base + o.hCount, true);
       for (let n = Math.max(0, total - historyLen); n < total; n++) {
@@ -285,12 +294,12 @@ export function createDecoder(layout: RecordLayout): Decoder {
         syscallNr: v.getInt32(base + o.syscallNr, true),
         err: v.getInt32(base + o.err, true),
         reason: flags & F_REASON ? v.getUint32(base + o.reason, true) : null,
-        family: v.getUint16(base + o.family, true),
+        family: remote.family,
         lport: v.getUint16(base + o.lport, true),
         rport: v.getUint16(base + o.rport, true),
         state: flags & F_SOCK ? v.getUint8(base + o.state) : null,
-        laddr: copyOf(batch, base + o.laddr, 16),
-        raddr: copyOf(batch, base + o.raddr, 16),
+        laddr: local.address,
+        raddr: remote.address,
         segment:
           flags & F_SEGMENT
             ? {

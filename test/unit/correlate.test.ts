@@ -7,8 +7,6 @@ import { kernelNames } from '../../src/kernel.js';
 import { ProcessTable } from '../../src/procinfo.js';
 import { parseKallsyms, symbolizer } from '../../src/symbols.js';
 
-const v4 = (...b: number[]) => Uint8Array.from([...b, ...new Array(16 - b.length).fill(0)]);
-
 function raw(over: Partial<RawRecord>): RawRecord {
   return {
     kind: 'recv',
@@ -24,12 +22,12 @@ function raw(over: Partial<RawRecord>): RawRecord {
     syscallNr: 45,
     err: 0,
     reason: null,
-    family: 2,
+    family: 'ipv4',
     lport: 5000,
     rport: 80,
     state: 1,
-    laddr: v4(127, 0, 0, 1),
-    raddr: v4(127, 0, 0, 1),
+    laddr: '127.0.0.1',
+    raddr: '127.0.0.1',
     segment: null,
     socket: null,
     owner: null,
@@ -63,7 +61,7 @@ describe('correlation', () => {
     for (let i = 0; i < 70_000; i += 160) {
       const batch: RawRecord[] = [];
       for (let j = i; j < Math.min(70_000, i + 160); j++) {
-        batch.push(raw({ kind: 'send', monoNs: 2_000_000 + j * 8_000, lport: 1 + (j % 60_000), rport: 40_000 + (j >> 10), state: null, raddr: v4(10, 0, (j >> 8) & 255, j & 255) }));
+        batch.push(raw({ kind: 'send', monoNs: 2_000_000 + j * 8_000, lport: 1 + (j % 60_000), rport: 40_000 + (j >> 10), state: null, raddr: `10.0.${(j >> 8) & 255}.${j & 255}` }));
       }
       c.process(batch);
     }

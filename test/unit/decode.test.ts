@@ -128,12 +128,12 @@ describe.skipIf(skip)('decoding records from the exported layout', () => {
       syscallNr: 42,
       err: 0,
       reason: 1,
-      family: 2,
+      family: 'ipv4',
       lport: 9,
       rport: 51234,
       state: null,
-      laddr: Uint8Array.from([127, 0, 0, 1, ...new Array(12).fill(0)]),
-      raddr: Uint8Array.from([10, 0, 0, 2, ...new Array(12).fill(0)]),
+      laddr: '127.0.0.1',
+      raddr: '10.0.0.2',
       segment: { tcpFlags: 2, seq: 0xdeadbeef, ack: 0, window: 65495, payloadBytes: 0 },
       socket: null,
       owner: null,
@@ -155,6 +155,9 @@ describe.skipIf(skip)('decoding records from the exported layout', () => {
       sockIno: 123456,
       kthread: true,
       comm: 'exactly16bytes!!',
+      family: 'ipv6',
+      laddr: '2001:db8::1',
+      raddr: '2001:db8::1',
       segment: null,
       socket: { rcvUnread: 14, sndUnsent: 3, sndUnacked: 7, shutdown: 2, lingerSec: 0 },
       owner: {
@@ -202,6 +205,25 @@ describe.skipIf(skip)('decoding records from the exported layout', () => {
       w('comm', Buffer.from(name, 'latin1'));
       expect(d.decode(buf, 1).comm).toBe(name);
     }
+  });
+
+  it('shows a v4-mapped IPv6 socket\'s addresses as the IPv4 they stand for, each from its own record', () => {
+    const buf = Buffer.alloc(layout.recordSize * 2);
+    const mapped = (a: number, b: number, c: number, d: number) => Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d]);
+    for (const [i, last] of [
+      [0, 3],
+      [1, 4],
+    ]) {
+      const w = writer(layout, buf, i!);
+      w('ts_ns', 123_456_789n);
+      w('kind', C('RST_KIND_RECV'));
+      w('family', 10);
+      w('laddr', mapped(10, 1, 2, last!));
+      w('raddr', mapped(192, 168, 0, last!));
+    }
+    const d = createDecoder(layout);
+    expect(d.decode(buf, 0)).toMatchObject({ family: 'ipv4', laddr: '10.1.2.3', raddr: '192.168.0.3' });
+    expect(d.decode(buf, 1)).toMatchObject({ family: 'ipv4', laddr: '10.1.2.4', raddr: '192.168.0.4' });
   });
 
   it('refuses a batch that is not a whole number of records', () => {
