@@ -176,11 +176,8 @@ export class Correlator {
         ownerless.delete(reset.id);
       }
     }
-    // a literal, pushed to: pushing the first event to the array map() made
-    // (releaseOwnerless, empty in a storm) changed its kind of elements,
-    // a deoptimization of this function in every run (--trace-deopt)
-    const out: TraceEvent[] = [];
-    for (const e of this.releaseOwnerless()) out.push(e);
+    // releaseOwnerless's array is a literal (see there): pushed to on
+    const out: TraceEvent[] = this.releaseOwnerless();
     for (const e of fresh) {
       const waiting = ownerless.get(e.id);
       if (waiting) this.ownerless.push(waiting);
