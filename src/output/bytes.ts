@@ -97,19 +97,17 @@ export class ByteWriter {
     this.length += n;
   }
 
+  /**
+   * Bytes encoded before (member names, heads, kernel paths), in one
+   * TypedArray#set whatever their length: a byte loop for the short ones, as
+   * this had, was slower even for a 6-byte name (bench/pipeline.mjs, 3 runs
+   * each way alternated: 2.50-2.60 -> 2.36-2.42 µs a record).
+   */
   copy(bytes: Uint8Array): void {
     const n = bytes.length;
     this.room(n);
-    if (n >= NATIVE_COPY_MIN) {
-      this.buf.set(bytes, this.length);
-      this.length += n;
-      return;
-    }
-    // member names: a loop beats the call into TypedArray#set
-    const b = this.buf;
-    let o = this.length;
-    for (let i = 0; i < n; i++) b[o++] = bytes[i]!;
-    this.length = o;
+    this.buf.set(bytes, this.length);
+    this.length += n;
   }
 
   /** A JSON string, as JSON.stringify writes it. */
