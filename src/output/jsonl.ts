@@ -6,7 +6,7 @@
  * every record type.
  */
 import { isoNs, isoSecond } from '../clock.js';
-import type { Owner, ResetEvent, StateChange, SyscallErrorEvent, TraceEvent } from '../event.js';
+import type { Owner, ResetEvent, SocketFacts, StateChange, SyscallErrorEvent, TraceEvent } from '../event.js';
 import { sameWords, type Words } from '../words.js';
 import { ByteWriter, jsonStringInner } from './bytes.js';
 
@@ -232,7 +232,7 @@ function writeWords(w: ByteWriter, t: Words | null): void {
 
 /*
  * A reset's line after its head is a row of parts, each a span of bytes
- * that depends on nothing but what its `same` compares. In a storm, reset
+ * that depends on nothing but what samePart compares of it. In a storm, reset
  * after reset in one direction differs in a few of them (the time, the id, a
  * port, a sequence number, a sentence): a line is written as the last line
  * of its direction, each run of parts that are the same there copied in one
@@ -244,10 +244,13 @@ function writeWords(w: ByteWriter, t: Words | null): void {
  * test/unit/jsonl-writer.test.ts changes each member in turn to prove each
  * part compares all it writes.
  */
-interface Part {
-  same(a: ResetEvent, b: ResetEvent): boolean;
-  write(w: ByteWriter, e: ResetEvent): void;
-}
+/*
+ * The parts are numbered 0 to PART_COUNT - 1, in the line's order: samePart
+ * and writePart each take a part's number to one case of a switch. (As an
+ * array of objects with same() and write() each, every call went through
+ * V8's generic call path: ~4 % of a record's CPU, bench/FINDINGS.md.)
+ */
+const PART_COUNT = 20;
 
 const sameOwnerWho = (a: Owner, b: Owner) =>
   a.pid === b.pid &&
@@ -270,32 +273,86 @@ const sameHistory = (a: readonly StateChange[], b: readonly StateChange[]) => {
   return true;
 };
 
-/** Both null, or neither and `same` of them. */
-function bothNullOr<T>(a: T | null, b: T | null, same: (a: T, b: T) => boolean): boolean {
-  return a === null || b === null ? a === b : same(a, b);
+const sameSocket = (x: SocketFacts, y: SocketFacts) =>
+  x.rcv_unread_bytes === y.rcv_unread_bytes &&
+  x.snd_unsent_bytes === y.snd_unsent_bytes &&
+  x.snd_unacked_bytes === y.snd_unacked_bytes &&
+  x.shutdown === y.shutdown && // shared arrays (never changed): another one is written anew
+  x.linger_sec === y.linger_sec;
+
+/** Whether part `k` is the same in the lines of `a` and `b`: all it writes depends on what this compares. */
+function samePart(k: number, a: ResetEvent, b: ResetEvent): boolean {
+  switch (k) {
+    case 0:
+      return a.id === b.id;
+    case 1:
+      return a.direction === b.direction && a.mono_ns === b.mono_ns;
+    case 2:
+      return a.family === b.family && a.laddr === b.laddr && a.lport === b.lport;
+    case 3:
+      return a.raddr === b.raddr && a.rport === b.rport;
+    case 4: // what the kernel said of the reset
+      return a.state === b.state && a.reason === b.reason && a.reason_code === b.reason_code && a.netns === b.netns;
+    case 5:
+      return a.sock_cookie === b.sock_cookie && a.cpu === b.cpu;
+    case 6:
+      return a.current.pid === b.current.pid && a.current.tid === b.current.tid && a.current.comm === b.current.comm;
+    case 7: // the owner up to its times, which change from reset to reset
+      return a.owner === null || b.owner === null ? a.owner === b.owner : sameOwnerWho(a.owner, b.owner);
+    case 8:
+      return a.owner === null || b.owner === null
+        ? a.owner === b.owner
+        : a.owner.last_syscall_ms_before === b.owner.last_syscall_ms_before && a.owner.closed_ms_before === b.owner.closed_ms_before;
+    case 9: {
+      const x = a.context;
+      const y = b.context;
+      return x.kind === y.kind && x.syscall === y.syscall && x.pid === y.pid && x.comm === y.comm && x.timer === y.timer;
+    }
+    case 10:
+      return a.socket === null || b.socket === null ? a.socket === b.socket : sameSocket(a.socket, b.socket);
+    case 11:
+      return sameHistory(a.history, b.history);
+    case 12: // the segment up to its sequence number, which changes from reset to reset
+      return a.segment === null || b.segment === null ? a.segment === b.segment : a.segment.flags === b.segment.flags; // shared arrays, as the socket's shutdown
+    case 13:
+      return a.segment === null || b.segment === null ? a.segment === b.segment : a.segment.seq === b.segment.seq;
+    case 14: {
+      const x = a.segment;
+      const y = b.segment;
+      return x === null || y === null ? x === y : x.ack === y.ack && x.window === y.window && x.payload_bytes === y.payload_bytes;
+    }
+    case 15:
+      return a.peer_event_id === b.peer_event_id;
+    case 16:
+      return a.cause.code === b.cause.code;
+    case 17:
+      return sameWords(a.cause.summary, b.cause.summary);
+    case 18:
+      return sameWords(a.cause.fix, b.cause.fix) && a.cause.inferred === b.cause.inferred;
+    default:
+      // a stack of ~30 frames, shared by every event with it
+      return a.kernel_path === b.kernel_path;
+  }
 }
 
-const RESET_PARTS: readonly Part[] = [
-  {
-    same: (a, b) => a.id === b.id,
-    write: (w, e) => {
+/** Part `k` of `e`'s line. */
+function writePart(k: number, w: ByteWriter, e: ResetEvent): void {
+  switch (k) {
+    case 0:
       w.copy(M.id);
       w.jsonNumber(e.id);
-    },
-  },
-  {
-    same: (a, b) => a.direction === b.direction && a.mono_ns === b.mono_ns,
-    write: (w, e) => {
+      return;
+    case 1:
       w.copy(e.direction === 'send' ? DIRECTION_SEND : DIRECTION_RECV);
       w.jsonNumber(e.mono_ns);
-    },
-  },
-  { same: (a, b) => a.family === b.family && a.laddr === b.laddr && a.lport === b.lport, write: writeLocal },
-  { same: (a, b) => a.raddr === b.raddr && a.rport === b.rport, write: writeRemote },
-  {
-    // what the kernel said of the reset
-    same: (a, b) => a.state === b.state && a.reason === b.reason && a.reason_code === b.reason_code && a.netns === b.netns,
-    write: (w, e) => {
+      return;
+    case 2:
+      writeLocal(w, e);
+      return;
+    case 3:
+      writeRemote(w, e);
+      return;
+    case 4:
       w.copy(M.state);
       w.jsonStringOrNull(e.state);
       w.copy(M.reason);
@@ -304,20 +361,15 @@ const RESET_PARTS: readonly Part[] = [
       w.jsonNumber(e.reason_code);
       w.copy(M.netns);
       w.jsonNumber(e.netns);
-    },
-  },
-  {
-    same: (a, b) => a.sock_cookie === b.sock_cookie && a.cpu === b.cpu,
-    write: (w, e) => {
+      return;
+    case 5:
       w.copy(M.sock_cookie);
       w.jsonNumber(e.sock_cookie);
       w.copy(M.cpu);
       w.jsonNumber(e.cpu);
-    },
-  },
-  {
-    same: (a, b) => a.current.pid === b.current.pid && a.current.tid === b.current.tid && a.current.comm === b.current.comm,
-    write: (w, { current: c }) => {
+      return;
+    case 6: {
+      const c = e.current;
       w.copy(M.current);
       w.copy(FIRST.pid);
       w.jsonNumber(c.pid);
@@ -326,52 +378,23 @@ const RESET_PARTS: readonly Part[] = [
       w.copy(M.comm);
       w.jsonString(c.comm);
       w.byte(0x7d);
-    },
-  },
-  {
-    // the owner up to its times, which change from reset to reset
-    same: (a, b) => bothNullOr(a.owner, b.owner, sameOwnerWho),
-    write: (w, { owner: o }) => {
-      w.copy(M.owner);
-      if (o === null) {
-        w.ascii('null');
-        return;
-      }
-      w.copy(FIRST.pid);
-      w.jsonNumber(o.pid);
-      w.copy(M.tid);
-      w.jsonNumber(o.tid);
-      w.copy(M.comm);
-      w.jsonString(o.comm);
-      w.copy(M.uid);
-      w.jsonNumber(o.uid);
-      w.copy(M.cmdline);
-      w.jsonStringOrNull(o.cmdline);
-      w.copy(M.cgroup);
-      w.jsonStringOrNull(o.cgroup);
-      w.copy(M.container_id);
-      w.jsonStringOrNull(o.container_id);
-      w.copy(M.source);
-      w.jsonString(o.source);
-      w.copy(M.last_syscall);
-      w.jsonStringOrNull(o.last_syscall);
-    },
-  },
-  {
-    same: (a, b) =>
-      bothNullOr(a.owner, b.owner, (x, y) => x.last_syscall_ms_before === y.last_syscall_ms_before && x.closed_ms_before === y.closed_ms_before),
-    write: (w, { owner: o }) => {
+      return;
+    }
+    case 7:
+      writeOwnerWho(w, e.owner);
+      return;
+    case 8: {
+      const o = e.owner;
       if (o === null) return;
       w.copy(M.last_syscall_ms_before);
       w.jsonNumber(o.last_syscall_ms_before);
       w.copy(M.closed_ms_before);
       w.jsonNumber(o.closed_ms_before);
       w.byte(0x7d);
-    },
-  },
-  {
-    same: ({ context: a }, { context: b }) => a.kind === b.kind && a.syscall === b.syscall && a.pid === b.pid && a.comm === b.comm && a.timer === b.timer,
-    write: (w, { context: c }) => {
+      return;
+    }
+    case 9: {
+      const c = e.context;
       w.copy(M.context);
       w.copy(FIRST.kind);
       w.jsonString(c.kind);
@@ -384,61 +407,16 @@ const RESET_PARTS: readonly Part[] = [
       w.copy(M.timer);
       w.jsonStringOrNull(c.timer);
       w.byte(0x7d);
-    },
-  },
-  {
-    same: (a, b) =>
-      bothNullOr(
-        a.socket,
-        b.socket,
-        (x, y) =>
-          x.rcv_unread_bytes === y.rcv_unread_bytes &&
-          x.snd_unsent_bytes === y.snd_unsent_bytes &&
-          x.snd_unacked_bytes === y.snd_unacked_bytes &&
-          x.shutdown === y.shutdown && // shared arrays (never changed): another one is written anew
-          x.linger_sec === y.linger_sec,
-      ),
-    write: (w, { socket: k }) => {
-      w.copy(M.socket);
-      if (k === null) {
-        w.ascii('null');
-        return;
-      }
-      w.copy(FIRST.rcv_unread_bytes);
-      w.jsonNumber(k.rcv_unread_bytes);
-      w.copy(M.snd_unsent_bytes);
-      w.jsonNumber(k.snd_unsent_bytes);
-      w.copy(M.snd_unacked_bytes);
-      w.jsonNumber(k.snd_unacked_bytes);
-      w.copy(M.shutdown);
-      writeStrings(w, k.shutdown);
-      w.copy(M.linger_sec);
-      w.jsonNumber(k.linger_sec);
-      w.byte(0x7d);
-    },
-  },
-  {
-    same: (a, b) => sameHistory(a.history, b.history),
-    write: (w, { history: h }) => {
-      w.copy(M.history);
-      w.byte(0x5b);
-      for (let i = 0; i < h.length; i++) {
-        const c = h[i]!;
-        w.copy(i === 0 ? FIRST.from : NEXT_STATE_CHANGE);
-        w.jsonString(c.from);
-        w.copy(M.to);
-        w.jsonString(c.to);
-        w.copy(M.ms_before);
-        w.jsonNumber(c.ms_before);
-        w.byte(0x7d);
-      }
-      w.byte(0x5d);
-    },
-  },
-  {
-    // the segment up to its sequence number, which changes from reset to reset
-    same: (a, b) => bothNullOr(a.segment, b.segment, (x, y) => x.flags === y.flags), // shared arrays, as the socket's shutdown
-    write: (w, { segment: g }) => {
+      return;
+    }
+    case 10:
+      writeSocket(w, e.socket);
+      return;
+    case 11:
+      writeHistory(w, e.history);
+      return;
+    case 12: {
+      const g = e.segment;
       w.copy(M.segment);
       if (g === null) {
         w.ascii('null');
@@ -446,19 +424,17 @@ const RESET_PARTS: readonly Part[] = [
       }
       w.copy(FIRST.flags);
       writeStrings(w, g.flags);
-    },
-  },
-  {
-    same: (a, b) => bothNullOr(a.segment, b.segment, (x, y) => x.seq === y.seq),
-    write: (w, { segment: g }) => {
+      return;
+    }
+    case 13: {
+      const g = e.segment;
       if (g === null) return;
       w.copy(M.seq);
       w.jsonNumber(g.seq);
-    },
-  },
-  {
-    same: (a, b) => bothNullOr(a.segment, b.segment, (x, y) => x.ack === y.ack && x.window === y.window && x.payload_bytes === y.payload_bytes),
-    write: (w, { segment: g }) => {
+      return;
+    }
+    case 14: {
+      const g = e.segment;
       if (g === null) return;
       w.copy(M.ack);
       w.jsonNumber(g.ack);
@@ -467,57 +443,103 @@ const RESET_PARTS: readonly Part[] = [
       w.copy(M.payload_bytes);
       w.jsonNumber(g.payload_bytes);
       w.byte(0x7d);
-    },
-  },
-  {
-    same: (a, b) => a.peer_event_id === b.peer_event_id,
-    write: (w, e) => {
+      return;
+    }
+    case 15:
       w.copy(M.peer_event_id);
       w.jsonNumber(e.peer_event_id);
-    },
-  },
-  {
-    same: (a, b) => a.cause.code === b.cause.code,
-    write: (w, e) => {
+      return;
+    case 16:
       w.copy(M.cause);
       w.copy(FIRST.code);
       w.jsonString(e.cause.code);
-    },
-  },
-  {
-    same: (a, b) => sameWords(a.cause.summary, b.cause.summary),
-    write: (w, e) => {
+      return;
+    case 17:
       w.copy(M.summary);
       writeWords(w, e.cause.summary);
-    },
-  },
-  {
-    same: (a, b) => sameWords(a.cause.fix, b.cause.fix) && a.cause.inferred === b.cause.inferred,
-    write: (w, e) => {
+      return;
+    case 18:
       w.copy(M.fix);
       writeWords(w, e.cause.fix);
       w.copy(e.cause.inferred ? INFERRED_TRUE : INFERRED_FALSE);
-    },
-  },
-  {
-    // a stack of ~30 frames, shared by every event with it: copied, not re-serialized
-    same: (a, b) => a.kernel_path === b.kernel_path,
-    write: (w, e) => {
+      return;
+    default:
+      // copied, not re-serialized
       w.copy(M.kernel_path);
       writeShared(w, e.kernel_path, JSON.stringify);
       w.byte(0x7d);
-    },
-  },
-];
+  }
+}
+
+function writeOwnerWho(w: ByteWriter, o: Owner | null): void {
+  w.copy(M.owner);
+  if (o === null) {
+    w.ascii('null');
+    return;
+  }
+  w.copy(FIRST.pid);
+  w.jsonNumber(o.pid);
+  w.copy(M.tid);
+  w.jsonNumber(o.tid);
+  w.copy(M.comm);
+  w.jsonString(o.comm);
+  w.copy(M.uid);
+  w.jsonNumber(o.uid);
+  w.copy(M.cmdline);
+  w.jsonStringOrNull(o.cmdline);
+  w.copy(M.cgroup);
+  w.jsonStringOrNull(o.cgroup);
+  w.copy(M.container_id);
+  w.jsonStringOrNull(o.container_id);
+  w.copy(M.source);
+  w.jsonString(o.source);
+  w.copy(M.last_syscall);
+  w.jsonStringOrNull(o.last_syscall);
+}
+
+function writeSocket(w: ByteWriter, k: SocketFacts | null): void {
+  w.copy(M.socket);
+  if (k === null) {
+    w.ascii('null');
+    return;
+  }
+  w.copy(FIRST.rcv_unread_bytes);
+  w.jsonNumber(k.rcv_unread_bytes);
+  w.copy(M.snd_unsent_bytes);
+  w.jsonNumber(k.snd_unsent_bytes);
+  w.copy(M.snd_unacked_bytes);
+  w.jsonNumber(k.snd_unacked_bytes);
+  w.copy(M.shutdown);
+  writeStrings(w, k.shutdown);
+  w.copy(M.linger_sec);
+  w.jsonNumber(k.linger_sec);
+  w.byte(0x7d);
+}
+
+function writeHistory(w: ByteWriter, h: readonly StateChange[]): void {
+  w.copy(M.history);
+  w.byte(0x5b);
+  for (let i = 0; i < h.length; i++) {
+    const c = h[i]!;
+    w.copy(i === 0 ? FIRST.from : NEXT_STATE_CHANGE);
+    w.jsonString(c.from);
+    w.copy(M.to);
+    w.jsonString(c.to);
+    w.copy(M.ms_before);
+    w.jsonNumber(c.ms_before);
+    w.byte(0x7d);
+  }
+  w.byte(0x5d);
+}
 
 /** A direction's last line: its event, and where each part began in the buffer (part i spans starts[i] to starts[i + 1]). */
 class LastLine {
   event: ResetEvent | null = null;
   writer: ByteWriter | null = null;
   generation = 0;
-  starts = new Int32Array(RESET_PARTS.length + 1);
+  starts = new Int32Array(PART_COUNT + 1);
   /** the line being written; its starts become `starts` when it is done */
-  next = new Int32Array(RESET_PARTS.length + 1);
+  next = new Int32Array(PART_COUNT + 1);
 }
 
 const lastLines = [new LastLine(), new LastLine()];
@@ -534,12 +556,11 @@ function writeResetParts(w: ByteWriter, e: ResetEvent, last: LastLine): void {
   // the last line is usable while its bytes are still in this buffer
   const prev = last.writer === w && last.generation === w.generation ? last.event : null;
   const { next } = last;
-  const n = RESET_PARTS.length;
+  const n = PART_COUNT;
   /** the first part of a run the same as in the last line, not copied yet; -1: none */
   let run = -1;
   for (let k = 0; k < n; k++) {
-    const part = RESET_PARTS[k]!;
-    if (prev !== null && part.same(prev, e)) {
+    if (prev !== null && samePart(k, prev, e)) {
       if (run < 0) run = k;
       continue;
     }
@@ -548,7 +569,7 @@ function writeResetParts(w: ByteWriter, e: ResetEvent, last: LastLine): void {
       run = -1;
     }
     next[k] = w.length;
-    part.write(w, e);
+    writePart(k, w, e);
   }
   if (run >= 0) copyRun(w, last, run, n);
   next[n] = w.length;
