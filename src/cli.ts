@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-old-space-size=96 --max-semi-space-size=8 --single-threaded --max-inlined-bytecode-size-cumulative=460
+#!/usr/bin/env -S node --max-old-space-size=96 --max-semi-space-size=8 --single-threaded
 /**
  * Command line: parse, validate, run. Only main() decides the exit status.
  *
@@ -8,9 +8,9 @@
  * V8's work on the main thread (--single-threaded: no collector or compiler
  * threads): on a machine of few cores those ran beside the very workload
  * being traced, and cost more CPU in all than the same work done in line
- * (bench/FINDINGS.md). Half V8's default inlining budget (920 bytecodes an
- * optimized function): a storm's first seconds spent 220 ms compiling with
- * it, 175 with half, and the code ran no slower.
+ * (bench/FINDINGS.md). V8's inlining budget is its default: half of it
+ * compiled a storm's hot path in 45 ms less, once a run, but left the
+ * decoder twice as slow, every record after (bench/FINDINGS.md).
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
