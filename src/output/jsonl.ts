@@ -243,8 +243,7 @@ function writeWords(w: ByteWriter, t: Words | null): void {
  * before the event goes out, never edits one in place.
  * test/unit/jsonl-writer.test.ts changes each member in turn to prove each
  * part compares all it writes.
- */
-/*
+ *
  * The parts are numbered 0 to PART_COUNT - 1, in the line's order: samePart
  * and writePart each take a part's number to one case of a switch. (As an
  * array of objects with same() and write() each, every call went through
