@@ -191,10 +191,12 @@ function cpuTimes(pid) {
   return { user: Number(f[11]) / CLK_TCK, sys: Number(f[12]) / CLK_TCK }; // fields 14 and 15, counted from 1
 }
 
-/** utime + stime in seconds. */
-function cpuSeconds(pid) {
-  const t = cpuTimes(pid);
-  return t.user + t.sys;
+/** A tracer's CPU since it was attached (startRsttrace noted its times then), in seconds. */
+function cpuSinceReady(tracer) {
+  const t = cpuTimes(tracer.pid);
+  const userS = t.user - tracer.timesAtReady.user;
+  const sysS = t.sys - tracer.timesAtReady.sys;
+  return { userS, sysS, cpuS: userS + sysS };
 }
 
 /** A field of /proc/PID/status in MB (VmRSS, VmHWM). */
@@ -306,7 +308,6 @@ async function startRsttrace(file, extra = [], nodeFlags = []) {
       child.attachS = Number(process.hrtime.bigint() - t0) / 1e9;
       child.errFile = errFile;
       child.timesAtReady = cpuTimes(child.pid);
-      child.cpuAtReady = child.timesAtReady.user + child.timesAtReady.sys;
       return child;
     } catch (err) {
       await stop(child, 'SIGKILL');
@@ -433,10 +434,7 @@ async function stormOnce(variant, rate, seconds = PLAN.stormSeconds) {
     Object.assign(r, { connects: gen.connects, refused: gen.refused, rate: gen.rate, otherErrors: gen.other_errors });
     if (variant === 'rsttrace') {
       await waitQuiet(capture);
-      const t = cpuTimes(tracer.pid);
-      r.userS = t.user - tracer.timesAtReady.user;
-      r.sysS = t.sys - tracer.timesAtReady.sys;
-      r.cpuS = r.userS + r.sysS;
+      Object.assign(r, cpuSinceReady(tracer));
       r.wallS = (Date.now() - t0) / 1000;
       r.hwmMB = statusMB(tracer.pid, 'VmHWM');
       const exit = await stop(tracer);
@@ -716,7 +714,7 @@ async function measureMemory() {
     await sleep(1500);
     clearInterval(sampler);
     const hwm = statusMB(tracer.pid, 'VmHWM');
-    const cpuS = cpuSeconds(tracer.pid) - tracer.cpuAtReady;
+    const { cpuS } = cpuSinceReady(tracer);
     await stop(tracer);
     const summary = readOr(tracer.errFile).match(/(\d+) resets \((\d+) sent, (\d+) received\) in ([\d.]+) s, (\d+) lost/);
     return {
@@ -803,10 +801,7 @@ async function profileStorm() {
       .reduce((sum, p) => sum + (p.run_time_ns ?? 0) - (foreignBefore.find((b) => b.id === p.id)?.run_time_ns ?? 0), 0);
     await waitQuiet(capture);
     if (perf) await stop(perf);
-    const f = readFileSync(`/proc/${tracer.pid}/stat`, 'utf8');
-    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    const userS = Number(fields[11]) / CLK_TCK;
-    const sysS = Number(fields[12]) / CLK_TCK;
+    const { user: userS, sys: sysS } = cpuTimes(tracer.pid);
     const profile = perf ? perfTop(perfData) : null;
     // the bystander's syscalls, under the same programs
     const pipeBefore = bpfProgs().filter((p) => !before.has(p.id) && p.name.startsWith('rst_'));
@@ -819,7 +814,7 @@ async function profileStorm() {
       });
     await stop(tracer);
     const c = await readCapture(capture, ns.inode);
-    return { gen, progs, foreignNs, userS, sysS, startS: tracer.cpuAtReady, capture: c, profile, pipe, pipeProgs };
+    return { gen, progs, foreignNs, userS, sysS, startS: tracer.timesAtReady.user + tracer.timesAtReady.sys, capture: c, profile, pipe, pipeProgs };
   } finally {
     if (perf) await stop(perf, 'SIGKILL');
     if (tracer) {
